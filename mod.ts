@@ -23,3 +23,22 @@ export { buildImdsCsr, CUID_ATTRIBUTE_OID } from "./src/core/csr.ts";
 export type { ComputeUnitId, ImdsCsr, ImdsCsrInput } from "./src/core/csr.ts";
 export { certificateX5tS256, parseCertificate, samePublicKey } from "./src/core/certificate.ts";
 export type { CertificateInfo, CertificateInput } from "./src/core/certificate.ts";
+export { BindingCertificate } from "./src/core/binding_certificate.ts";
+export type { BindingCertificateSummary } from "./src/core/binding_certificate.ts";
+export { createTransport, detectRuntime } from "./src/runtime/detect.ts";
+export type { CreateTransportOptions } from "./src/runtime/detect.ts";
+export { NodeTransport } from "./src/runtime/node.ts";
+export { DenoTransport } from "./src/runtime/deno.ts";
+export { BunTransport } from "./src/runtime/bun.ts";
+export type { MtlsRequest, MtlsTransport, MtlsTransportOptions, RuntimeName } from "./src/runtime/transport.ts";
+export { ResourceCaller } from "./src/resource/caller.ts";
+export type { BoundToken, ResourceCallerOptions, ResourceRequestInit } from "./src/resource/caller.ts";
+export { MtlsPopTokenError, verifyMtlsPopToken } from "./src/resource/verify.ts";
+export type {
+  JsonWebKeySet,
+  JwsHeader,
+  MtlsPopTokenClaims,
+  MtlsPopTokenFailure,
+  VerifiedMtlsPopToken,
+  VerifyMtlsPopTokenOptions,
+} from "./src/resource/verify.ts";

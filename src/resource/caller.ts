@@ -1,0 +1,170 @@
+/**
+ * Calls a protected resource with an mTLS PoP token: `Authorization:
+ * mtls_pop <token>` on a TLS connection that presents the token's binding
+ * certificate, over pooled keep-alive connections.
+ *
+ * @module
+ */
+
+import type { BindingCertificate } from "../core/binding_certificate.ts";
+import { ErrorCode, MsalClientError, MsalServiceError } from "../core/errors.ts";
+import { createTransport } from "../runtime/detect.ts";
+import type { MtlsTransport } from "../runtime/transport.ts";
+
+/** What a {@link ResourceCaller} needs from a token result. */
+export interface BoundToken {
+  /** The access token. */
+  readonly accessToken: string;
+  /** The certificate the token is bound to, with its private key. */
+  readonly bindingCertificate: BindingCertificate;
+  /** `"mtls_pop"`; other token types are refused. */
+  readonly tokenType?: string;
+}
+
+/** Options of {@link ResourceCaller}. */
+export interface ResourceCallerOptions {
+  /**
+   * Send `x-ms-tokenboundauth: true`, which Azure Key Vault needs to ask for
+   * the client certificate.
+   */
+  tokenBoundAuth?: boolean;
+  /** Extra PEM roots to trust (the emulator's CA, a private cloud's). */
+  caCertificates?: string | readonly string[];
+  /** A transport to use instead of a new one for this runtime; it is not closed by {@link ResourceCaller.close}. */
+  transport?: MtlsTransport;
+  /** Time allowed per call, in milliseconds (30 s by default). */
+  timeoutMs?: number;
+  /** Largest response body accepted, in bytes (16 MiB by default). */
+  maxResponseBytes?: number;
+}
+
+/** Request options of {@link ResourceCaller.fetch}. */
+export interface ResourceRequestInit {
+  /** HTTP method; `GET` by default. */
+  method?: string;
+  /** Extra headers; `Authorization` is set by the caller and cannot be overridden. */
+  headers?: HeadersInit;
+  /** Request body. */
+  body?: string | Uint8Array;
+  /** Aborts the call. */
+  signal?: AbortSignal;
+  /** Time allowed for this call, in milliseconds. */
+  timeoutMs?: number;
+}
+
+const DEFAULT_RESOURCE_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Calls resources with an mTLS PoP token and its binding certificate.
+ *
+ * @example
+ * ```ts
+ * import { ResourceCaller } from "mtls-pop";
+ * await using caller = new ResourceCaller(result, { tokenBoundAuth: true });
+ * const secret = await caller.callResource("https://myvault.vault.azure.net/secrets/db?api-version=7.4");
+ * const res = await caller.fetch("https://myvault.vault.azure.net/keys?api-version=7.4");
+ * ```
+ */
+export class ResourceCaller {
+  readonly #token: BoundToken;
+  readonly #transport: MtlsTransport;
+  readonly #ownsTransport: boolean;
+  readonly #tokenBoundAuth: boolean;
+  readonly #timeoutMs: number | undefined;
+  readonly #maxResponseBytes: number;
+  #closed = false;
+
+  /**
+   * Creates a caller for one token and its binding certificate.
+   *
+   * @param token a token result (its `accessToken` and `bindingCertificate`)
+   * @param options transport, trusted roots, Key Vault header, limits
+   */
+  constructor(token: BoundToken, options: ResourceCallerOptions = {}) {
+    if (!token || typeof token.accessToken !== "string" || !token.accessToken) {
+      throw new MsalClientError(ErrorCode.invalidRequest, "ResourceCaller needs a token result with an accessToken.");
+    }
+    if (!token.bindingCertificate) {
+      throw new MsalClientError(ErrorCode.mtlsCertificateNotProvided, "ResourceCaller needs the token's binding certificate.");
+    }
+    if (token.tokenType !== undefined && token.tokenType !== "mtls_pop") {
+      throw new MsalClientError(ErrorCode.invalidRequest, `ResourceCaller sends mtls_pop tokens, not ${token.tokenType}.`);
+    }
+    this.#token = token;
+    this.#transport = options.transport ?? createTransport({ caCertificates: options.caCertificates });
+    this.#ownsTransport = options.transport === undefined;
+    this.#tokenBoundAuth = options.tokenBoundAuth ?? false;
+    this.#timeoutMs = options.timeoutMs;
+    this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_RESOURCE_MAX_BYTES;
+  }
+
+  /**
+   * Sends a request and returns the response, whatever its status.
+   * Only `https:` URLs are accepted: a PoP token is never sent in clear text.
+   */
+  async fetch(url: string | URL, init: ResourceRequestInit = {}): Promise<Response> {
+    if (this.#closed) throw new MsalClientError(ErrorCode.invalidRequest, "This ResourceCaller is closed.");
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch (cause) {
+      throw new MsalClientError(ErrorCode.invalidRequest, "The resource URL is not an absolute URL.", { cause });
+    }
+    if (target.protocol !== "https:") {
+      throw new MsalClientError(ErrorCode.invalidRequest, `Resources are called over https only, not ${target.protocol}.`);
+    }
+    const headers: Record<string, string> = {};
+    new Headers(init.headers).forEach((value, name) => {
+      if (name !== "authorization") headers[name] = value;
+    });
+    headers["authorization"] = `mtls_pop ${this.#token.accessToken}`;
+    if (this.#tokenBoundAuth) headers["x-ms-tokenboundauth"] = "true";
+    return await this.#transport.send(target, {
+      method: init.method ?? "GET",
+      headers,
+      body: init.body,
+      signal: init.signal,
+      timeoutMs: init.timeoutMs ?? this.#timeoutMs,
+      maxResponseBytes: this.#maxResponseBytes,
+      clientCertificate: this.#token.bindingCertificate,
+    });
+  }
+
+  /**
+   * Sends a request and returns the body as text; a non-2xx answer throws a
+   * `resource_request_failed` {@link MsalServiceError} with the status and the
+   * start of the body.
+   */
+  async callResource(url: string | URL, init: ResourceRequestInit = {}): Promise<string> {
+    const res = await this.fetch(url, init);
+    const text = await res.text();
+    if (!res.ok) throw resourceError(res, text, new URL(url));
+    return text;
+  }
+
+  /** Closes the transport's connections (unless the transport was passed in). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#ownsTransport) await this.#transport.close();
+  }
+
+  /** Same as {@link ResourceCaller.close}, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** The error of a non-2xx resource answer: status, a short excerpt of the body, `WWW-Authenticate`. */
+export function resourceError(res: Response, body: string, url: URL): MsalServiceError {
+  const excerpt = body.replace(/\s+/g, " ").trim().slice(0, 300);
+  const challenge = res.headers.get("www-authenticate");
+  const retryAfter = res.headers.get("retry-after");
+  const seconds = retryAfter && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1000 : undefined;
+  return new MsalServiceError(
+    ErrorCode.resourceRequestFailed,
+    `${url.origin}${url.pathname} answered HTTP ${res.status}` + (excerpt ? `: ${excerpt}` : "") +
+      (challenge ? ` (WWW-Authenticate: ${challenge.slice(0, 300)})` : ""),
+    { status: res.status, retryAfterMs: seconds },
+  );
+}

@@ -1,0 +1,167 @@
+/**
+ * Node adapter: `node:https` with one keep-alive `https.Agent` per client
+ * certificate, so each certificate's connections are pooled and reused.
+ *
+ * @module
+ */
+
+import * as http from "node:http";
+import * as https from "node:https";
+import { rootCertificates } from "node:tls";
+import type { BindingCertificate } from "../core/binding_certificate.ts";
+import {
+  bufferedResponse,
+  caList,
+  closedTransport,
+  checkedUrl,
+  concat,
+  type MtlsRequest,
+  type MtlsTransport,
+  type MtlsTransportOptions,
+  RequestDeadline,
+  requestFailure,
+  tooLarge,
+  type TransportDefaults,
+  transportDefaults,
+} from "./transport.ts";
+
+type Socketish = { encrypted?: boolean; once(event: string, listener: () => void): unknown };
+
+/**
+ * An {@link MtlsTransport} on `node:https`.
+ *
+ * @example
+ * ```ts
+ * import { NodeTransport } from "mtls-pop";
+ * const transport = new NodeTransport({ caCertificates: [caPem] });
+ * ```
+ */
+export class NodeTransport implements MtlsTransport {
+  /** Always `"node"`. */
+  readonly runtime = "node" as const;
+  readonly #agents = new Map<string, https.Agent>();
+  readonly #httpAgent = new http.Agent({ keepAlive: true });
+  readonly #ca: string[] | undefined;
+  readonly #defaults: TransportDefaults;
+  #closed = false;
+
+  /**
+   * Creates the transport; connections open on first use.
+   *
+   * @param options extra roots, default timeout and body cap
+   */
+  constructor(options: MtlsTransportOptions = {}) {
+    const extra = caList(options.caCertificates);
+    this.#ca = extra.length ? [...rootCertificates, ...extra] : undefined;
+    this.#defaults = transportDefaults(options);
+  }
+
+  #agentFor(certificate: BindingCertificate | undefined): https.Agent {
+    const key = certificate?.x5tS256 ?? "";
+    let agent = this.#agents.get(key);
+    if (!agent) {
+      agent = new https.Agent({
+        keepAlive: true,
+        ca: this.#ca,
+        cert: certificate?.chainPem,
+        key: certificate?.exportPrivateKeyPem(),
+      });
+      this.#agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  /** Sends one request; see {@link MtlsTransport.send}. */
+  async send(url: string | URL, request: MtlsRequest = {}): Promise<Response> {
+    if (this.#closed) throw closedTransport("NodeTransport");
+    const target = checkedUrl(url);
+    try {
+      return await this.#attempt(target, request, true);
+    } catch (e) {
+      if (e instanceof StaleSocket) return await this.#attempt(target, request, false);
+      throw e;
+    }
+  }
+
+  #attempt(target: URL, request: MtlsRequest, mayRetryStale: boolean): Promise<Response> {
+    const deadline = new RequestDeadline(request.timeoutMs ?? this.#defaults.timeoutMs, request.signal);
+    const limit = request.maxResponseBytes ?? this.#defaults.maxResponseBytes;
+    const secure = target.protocol === "https:";
+    return new Promise<Response>((resolve, reject) => {
+      let connected = false;
+      let handshakeDone = false;
+      let responded = false;
+      const fail = (error: unknown) => {
+        deadline.done();
+        reject(error);
+      };
+      if (deadline.signal.aborted) return fail(requestFailure(deadline.signal.reason, deadline, target));
+      const options: https.RequestOptions = {
+        method: request.method ?? "GET",
+        headers: request.headers,
+        agent: secure ? this.#agentFor(request.clientCertificate) : this.#httpAgent,
+        signal: deadline.signal,
+      };
+      const req = (secure ? https : http).request(target, options, (res) => {
+        responded = true;
+        const declared = Number(res.headers["content-length"]);
+        if (declared > limit) {
+          res.destroy();
+          return fail(tooLarge(target, limit));
+        }
+        const chunks: Uint8Array[] = [];
+        let total = 0;
+        res.on("data", (chunk: Uint8Array) => {
+          total += chunk.byteLength;
+          if (total > limit) {
+            res.destroy();
+            fail(tooLarge(target, limit));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on("error", (e) => fail(requestFailure(e, deadline, target)));
+        res.on("aborted", () => fail(requestFailure(new Error("response aborted"), deadline, target)));
+        res.on("end", () => {
+          if (!res.complete) return fail(requestFailure(new Error("response ended early"), deadline, target));
+          deadline.done();
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            if (value === undefined) continue;
+            for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+          }
+          resolve(bufferedResponse(res.statusCode ?? 0, res.statusMessage ?? "", headers, concat(chunks, total)));
+        });
+      });
+      req.on("socket", (socket: Socketish) => {
+        if (!secure || req.reusedSocket) {
+          handshakeDone = true;
+          return;
+        }
+        socket.once("connect", () => (connected = true));
+        socket.once("secureConnect", () => (handshakeDone = true));
+      });
+      req.on("error", (e: Error & { code?: string }) => {
+        if (!responded && mayRetryStale && req.reusedSocket && (e.code === "ECONNRESET" || e.code === "EPIPE")) {
+          deadline.done();
+          return reject(new StaleSocket());
+        }
+        // A TCP connection that broke before the TLS handshake finished is a handshake failure.
+        fail(requestFailure(e, deadline, target, connected && !handshakeDone && !responded));
+      });
+      req.end(request.body);
+    });
+  }
+
+  /** Destroys every pooled connection. */
+  close(): Promise<void> {
+    this.#closed = true;
+    for (const agent of this.#agents.values()) agent.destroy();
+    this.#agents.clear();
+    this.#httpAgent.destroy();
+    return Promise.resolve();
+  }
+}
+
+/** A pooled keep-alive socket that the server had already closed: retried once on a new one. */
+class StaleSocket extends Error {}
