@@ -42,3 +42,17 @@ export type {
   VerifiedMtlsPopToken,
   VerifyMtlsPopTokenOptions,
 } from "./src/resource/verify.ts";
+export { ManagedIdentityId } from "./src/identity/managed_identity_id.ts";
+export type { ManagedIdentityIdKind } from "./src/identity/managed_identity_id.ts";
+export { ManagedIdentityApplication } from "./src/identity/application.ts";
+export type { AcquireTokenRequest, ManagedIdentityApplicationOptions } from "./src/identity/application.ts";
+export type { AttestationContext, AttestationTokenProvider } from "./src/identity/binding.ts";
+export { VanillaMsiMtlsPop } from "./src/identity/vanilla.ts";
+export type { CallResourceWithPopOptions, VanillaMsiMtlsPopOptions } from "./src/identity/vanilla.ts";
+export { AuthenticationResult } from "./src/token/result.ts";
+export type { AuthenticationResultInit, AuthenticationResultSummary, TokenSource } from "./src/token/result.ts";
+export type { Logger, LogLevel } from "./src/token/logger.ts";
+export { sleep } from "./src/token/retry.ts";
+export type { RetryOptions, Sleep } from "./src/token/retry.ts";
+export { MemoryBindingStore } from "./src/identity/binding_store.ts";
+export type { BindingStore, StoredBinding } from "./src/identity/binding_store.ts";

@@ -160,7 +160,7 @@ export async function finishExchange(
     return;
   }
   let answer: Answer;
-  if (fault?.status !== undefined && fault.status !== 200) {
+  if (fault?.status !== undefined && (fault.status !== 200 || fault.body !== undefined)) {
     answer = { status: fault.status, body: fault.body ?? defaults.faultBody(fault.status) };
   } else if (fault?.malformedBody) {
     answer = { status: 200, body: "{ this is not json", headers: { "content-type": "application/json" } };

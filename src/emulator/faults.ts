@@ -30,7 +30,7 @@ export interface Fault {
   reset?: boolean;
   /** Cut the next new TLS connection to this endpoint's server during the handshake (the request is not reached). */
   handshakeFailure?: boolean;
-  /** Answer with this status; 200 alone means "answer normally". */
+  /** Answer with this status (and `body`); 200 without a `body` means "answer normally". */
   status?: number;
   /** Body of a `status` answer (an object is sent as JSON). */
   body?: string | Record<string, unknown>;

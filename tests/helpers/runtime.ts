@@ -5,8 +5,13 @@ import { detectRuntime } from "../../mod.ts";
 
 /** Path of tests/fixtures/<name> as this runtime runs it (.ts, or .js under build/). */
 export function fixturePath(name: string): string {
+  return scriptPath(`tests/fixtures/${name}`);
+}
+
+/** Path of a script under the repository (e.g. `scripts/demo`) as this runtime runs it. */
+export function scriptPath(pathWithoutExtension: string): string {
   const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-  return fileURLToPath(new URL(`../fixtures/${name}${ext}`, import.meta.url));
+  return fileURLToPath(new URL(`../../${pathWithoutExtension}${ext}`, import.meta.url));
 }
 
 export function runtimeCommand(script: string, args: string[] = []): [string, string[]] {
@@ -33,7 +38,15 @@ export function runFixture(
   name: string,
   options: { args?: string[]; env?: Record<string, string>; timeoutMs?: number; input?: string } = {},
 ): Promise<ChildResult> {
-  const [command, args] = runtimeCommand(fixturePath(name), options.args);
+  return runScript(fixturePath(name), options);
+}
+
+/** Runs a script file on this runtime. */
+export function runScript(
+  script: string,
+  options: { args?: string[]; env?: Record<string, string>; timeoutMs?: number; input?: string } = {},
+): Promise<ChildResult> {
+  const [command, args] = runtimeCommand(script, options.args);
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: { ...process.env, NO_COLOR: "1", ...options.env }, stdio: "pipe" });
     let stdout = "";

@@ -1,0 +1,55 @@
+// The README's main command: `npm ci && npm run demo` (also `deno task demo`
+// and `bun run demo`). Starts the built-in emulator, gets mTLS PoP tokens for
+// the system-assigned identity and the three kinds of user-assigned id, twice
+// each (IdentityProvider, then Cache), calls the emulator's resource with
+// each token over mTLS, and exits 0.
+import {
+  detectRuntime,
+  ManagedIdentityApplication,
+  ManagedIdentityId,
+  ResourceCaller,
+} from "../mod.ts";
+import { startEmulator } from "../emulator.ts";
+
+const emu = await startEmulator();
+const resource = new URL(emu.resourceUrl).origin;
+const uami = emu.identities.userAssigned[0]!;
+const identities: Array<[string, ManagedIdentityId]> = [
+  ["system-assigned", ManagedIdentityId.systemAssigned()],
+  ["user-assigned, client id", ManagedIdentityId.userAssignedClientId(uami.clientId)],
+  ["user-assigned, resource id", ManagedIdentityId.userAssignedResourceId(uami.resourceId!)],
+  ["user-assigned, object id", ManagedIdentityId.userAssignedObjectId(uami.objectId)],
+];
+
+console.log(`mtls-pop demo on ${detectRuntime()}, against the built-in emulator`);
+console.log(`  IMDS     ${emu.imdsEndpoint}`);
+console.log(`  mTLS STS ${emu.mtlsEndpoint}`);
+console.log(`  resource ${emu.resourceUrl}\n`);
+console.log("Managed identity over IMDSv2 (key + CSR -> binding certificate -> mtls_pop token over mTLS)");
+
+let failures = 0;
+try {
+  for (const [name, id] of identities) {
+    const app = new ManagedIdentityApplication({ id, imdsEndpoint: emu.imdsEndpoint, caCertificates: emu.caCertificatePem });
+    try {
+      const first = await app.acquireToken({ resource });
+      const second = await app.acquireToken({ resource });
+      await using caller = new ResourceCaller(second, { caCertificates: emu.caCertificatePem });
+      const res = await caller.fetch(`${emu.resourceUrl}demo`);
+      const echo = await res.json() as { ok?: boolean; appid?: string };
+      if (!res.ok || echo.ok !== true) failures++;
+      console.log(`\n  ${name}`);
+      console.log(`    token type          ${first.tokenType}`);
+      console.log(`    binding certificate ${first.bindingCertificate.thumbprint} (${first.bindingCertificate.subject})`);
+      console.log(`    token expires       ${first.expiresOn.toISOString()}`);
+      console.log(`    token source        1st call: ${first.tokenSource}, 2nd call: ${second.tokenSource}`);
+      console.log(`    resource call       HTTP ${res.status}, caller ${echo.appid}, bound to x5t#S256 ${second.bindingCertificate.x5tS256}`);
+    } finally {
+      await app.close();
+    }
+  }
+} finally {
+  await emu.close();
+}
+console.log(failures === 0 ? "\nAll calls succeeded." : `\n${failures} resource call(s) failed.`);
+if (failures) process.exitCode = 1;
