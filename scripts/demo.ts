@@ -1,9 +1,11 @@
 // The README's main command: `npm ci && npm run demo` (also `deno task demo`
 // and `bun run demo`). Starts the built-in emulator, gets mTLS PoP tokens for
-// the system-assigned identity and the three kinds of user-assigned id, twice
-// each (IdentityProvider, then Cache), calls the emulator's resource with
-// each token over mTLS, and exits 0.
+// the system-assigned identity and the three kinds of user-assigned id, and
+// for a confidential client with its own certificate, twice each
+// (IdentityProvider, then Cache), calls the emulator's resource with each
+// token over mTLS, and exits 0.
 import {
+  ConfidentialClientApplication,
   detectRuntime,
   ManagedIdentityApplication,
   ManagedIdentityId,
@@ -47,6 +49,33 @@ try {
     } finally {
       await app.close();
     }
+  }
+
+  console.log("\nConfidential client with its own certificate (the certificate is the TLS client certificate)");
+  const sni = await emu.createConfidentialClient();
+  const cca = new ConfidentialClientApplication({
+    clientId: sni.clientId,
+    authority: `https://login.microsoftonline.com/${emu.tenantId}`,
+    azureRegion: "westus3",
+    certificate: { certPem: sni.certificatePem, keyPem: sni.privateKeyPem },
+    mtlsEndpoint: emu.mtlsEndpoint, // instead of https://westus3.mtlsauth.microsoft.com
+    caCertificates: emu.caCertificatePem,
+  });
+  try {
+    const first = await cca.acquireTokenForClient({ scopes: [`${resource}/.default`] });
+    const second = await cca.acquireTokenForClient({ scopes: [`${resource}/.default`] });
+    await using caller = new ResourceCaller(second, { caCertificates: emu.caCertificatePem });
+    const res = await caller.fetch(`${emu.resourceUrl}demo`);
+    const echo = await res.json() as { ok?: boolean; appid?: string };
+    if (!res.ok || echo.ok !== true) failures++;
+    console.log(`\n  confidential client`);
+    console.log(`    token type          ${first.tokenType}`);
+    console.log(`    binding certificate ${first.bindingCertificate.thumbprint} (${first.bindingCertificate.subject})`);
+    console.log(`    token expires       ${first.expiresOn.toISOString()}`);
+    console.log(`    token source        1st call: ${first.tokenSource}, 2nd call: ${second.tokenSource}`);
+    console.log(`    resource call       HTTP ${res.status}, caller ${echo.appid}, bound to x5t#S256 ${second.bindingCertificate.x5tS256}`);
+  } finally {
+    await cca.close();
   }
 } finally {
   await emu.close();

@@ -73,12 +73,27 @@ export interface Emulator {
   readonly requests: RecordedRequest[];
   /** Scripted faults per endpoint. */
   readonly faults: FaultController;
-  /** Registers (or replaces) a confidential client's certificate with the STS. */
+  /** Registers a certificate for a confidential client with the STS (an app may have several). */
   registerConfidentialClient(clientId: string, certificatePem: string): Promise<void>;
+  /**
+   * Makes a confidential client for you: a new RSA key, a clientAuth
+   * certificate from the emulator's CA, registered with the STS.
+   */
+  createConfidentialClient(clientId?: string): Promise<EmulatorConfidentialClient>;
   /** Stops every server and frees every port and socket. */
   close(): Promise<void>;
   /** Same as {@link Emulator.close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** A confidential client made by {@link Emulator.createConfidentialClient}. */
+export interface EmulatorConfidentialClient {
+  /** Its client id. */
+  clientId: string;
+  /** Its certificate, PEM. */
+  certificatePem: string;
+  /** Its private key, PKCS#8 PEM. */
+  privateKeyPem: string;
 }
 
 /** The identities an emulator has when none are configured. */
@@ -274,7 +289,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const register = async (clientId: string, certificatePem: string, objectId?: string) => {
     const info = await parseCertificate(certificatePem);
-    for (const [x5t, client] of registered) if (client.clientId === clientId) registered.delete(x5t);
     registered.set(info.x5tS256, { clientId, objectId: objectId ?? crypto.randomUUID(), notAfter: info.notAfter });
   };
   for (const client of options.confidentialClients ?? []) await register(client.clientId, client.certificatePem, client.objectId);
@@ -307,6 +321,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     requests,
     faults,
     registerConfidentialClient: (clientId, certificatePem) => register(clientId, certificatePem),
+    createConfidentialClient: async (clientId = crypto.randomUUID()) => {
+      const key = await BindingKey.generate();
+      const der = await ca.issue({
+        subject: clientId,
+        spki: key.spki,
+        notBefore: new Date(now() - 3600_000),
+        notAfter: new Date(now() + 30 * 86400_000),
+        usage: "clientAuth",
+      });
+      const certificatePem = (await parseCertificate(der)).pem;
+      await register(clientId, certificatePem);
+      return { clientId, certificatePem, privateKeyPem: key.exportPkcs8Pem() };
+    },
     close,
     [Symbol.asyncDispose]: close,
   };
