@@ -11,7 +11,17 @@ import { ManagedIdentityApplication, type ManagedIdentityApplicationOptions } fr
 import { ManagedIdentityId } from "../identity/managed_identity_id.ts";
 import type { AuthenticationResult } from "../token/result.ts";
 
-/** Options of {@link MtlsPopTokenAcquirer.acquireToken}. */
+/**
+ * Options of {@link MtlsPopTokenAcquirer.acquireToken}.
+ *
+ * @example
+ * ```ts
+ * import { type AcquireOptions, MtlsPopTokenAcquirer } from "mtls-pop";
+ * await using acquirer = MtlsPopTokenAcquirer.forManagedIdentity();
+ * const options: AcquireOptions = { forceRefresh: true, signal: AbortSignal.timeout(30_000) };
+ * const result = await acquirer.acquireToken("https://vault.azure.net", options);
+ * ```
+ */
 export interface AcquireOptions {
   /** Skip the token cache. */
   forceRefresh?: boolean;
@@ -108,7 +118,17 @@ export class MtlsPopTokenAcquirer {
   }
 }
 
-/** Refuses a result that is not an mTLS PoP token bound to a certificate. */
+/**
+ * Refuses a result that is not an mTLS PoP token bound to a certificate.
+ *
+ * @example
+ * ```ts
+ * import { checkedResult, ResourceCaller } from "mtls-pop";
+ * // throws unless the result is an mtls_pop token with a binding certificate
+ * const result = checkedResult(await app.acquireToken({ resource: "https://vault.azure.net" }));
+ * await using caller = new ResourceCaller(result);
+ * ```
+ */
 export function checkedResult(result: AuthenticationResult): AuthenticationResult {
   if (!result?.bindingCertificate) {
     throw new MsalClientError(ErrorCode.mtlsCertificateNotProvided, "The token result has no binding certificate.");

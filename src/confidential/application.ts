@@ -21,10 +21,37 @@ import { type Authority, isValidRegion, mtlsHost, mtlsTokenEndpoint, parseAuthor
 import { type ClientCertificateInput, loadClientCertificate } from "./client_certificate.ts";
 import { detectRegion } from "./region.ts";
 
-/** Ask the library to find the region: `REGION_NAME`, else IMDS instance metadata. */
+/**
+ * Ask the library to find the region: `REGION_NAME`, else IMDS instance metadata.
+ *
+ * @example
+ * ```ts
+ * import { ConfidentialClientApplication, TRY_AUTO_DETECT_REGION } from "mtls-pop";
+ * const cca = new ConfidentialClientApplication({
+ *   clientId: "00000000-0000-0000-0000-000000000000",
+ *   authority: "https://login.microsoftonline.com/contoso.onmicrosoft.com",
+ *   azureRegion: TRY_AUTO_DETECT_REGION, // REGION_NAME, else IMDS instance metadata
+ *   certificate: { certPem, keyPem },
+ * });
+ * ```
+ */
 export const TRY_AUTO_DETECT_REGION = "TryAutoDetect";
 
-/** Options of {@link ConfidentialClientApplication}. */
+/**
+ * Options of {@link ConfidentialClientApplication}.
+ *
+ * @example
+ * ```ts
+ * import { ConfidentialClientApplication, type ConfidentialClientApplicationOptions } from "mtls-pop";
+ * const options: ConfidentialClientApplicationOptions = {
+ *   clientId: "00000000-0000-0000-0000-000000000000",
+ *   authority: "https://login.microsoftonline.com/contoso.onmicrosoft.com",
+ *   azureRegion: "westus3",
+ *   certificate: { pfx: pfxBytes, passphrase: pfxPassphrase }, // or { certPem, keyPem }
+ * };
+ * await using cca = new ConfidentialClientApplication(options);
+ * ```
+ */
 export interface ConfidentialClientApplicationOptions {
   /** The app's client (application) id. */
   clientId: string;
@@ -58,7 +85,20 @@ export interface ConfidentialClientApplicationOptions {
   imdsEndpoint?: string;
 }
 
-/** One `acquireTokenForClient` call. */
+/**
+ * One `acquireTokenForClient` call.
+ *
+ * @example
+ * ```ts
+ * import type { AcquireTokenForClientRequest } from "mtls-pop";
+ * const request: AcquireTokenForClientRequest = {
+ *   scopes: ["https://vault.azure.net/.default"],
+ *   signal: AbortSignal.timeout(30_000),
+ *   correlationId: crypto.randomUUID(), // also in the STS's logs
+ * };
+ * const result = await cca.acquireTokenForClient(request);
+ * ```
+ */
 export interface AcquireTokenForClientRequest {
   /** Scopes, e.g. `["https://vault.azure.net/.default"]`; sent joined by spaces. */
   scopes: readonly string[];
@@ -203,6 +243,8 @@ export class ConfidentialClientApplication {
       timeoutMs: this.#options.requestTimeoutMs,
       sleep: this.#options.retry?.sleep ?? realSleep,
       retryDisabled: this.#options.retry?.disabled,
+      // An app certificate cannot be re-minted: a failed handshake is retried once as is.
+      retryTlsFailures: true,
       logger: this.#logger,
       now: this.#now,
     });

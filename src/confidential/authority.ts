@@ -8,7 +8,17 @@
 
 import { ErrorCode, MsalClientError } from "../core/errors.ts";
 
-/** A parsed, validated authority. */
+/**
+ * A parsed, validated authority.
+ *
+ * @example
+ * ```ts
+ * import { type Authority, parseAuthority } from "mtls-pop";
+ * const authority: Authority = parseAuthority("https://login.microsoftonline.com/contoso.onmicrosoft.com");
+ * console.log(authority.type, authority.host, authority.tenant);
+ * // "Aad" "login.microsoftonline.com" "contoso.onmicrosoft.com"
+ * ```
+ */
 export interface Authority {
   /** `Aad` (Entra ID) or `Dsts`. */
   type: "Aad" | "Dsts";
@@ -24,7 +34,17 @@ const UNSUPPORTED_MTLS_HOSTS: Record<string, string> = {
   "login.usgovcloudapi.net": "mTLS PoP is not supported in the US Government cloud at login.usgovcloudapi.net.",
   "login.chinacloudapi.cn": "mTLS PoP is not supported in the China cloud at login.chinacloudapi.cn.",
 };
-/** The global mTLS host of the public cloud. */
+/**
+ * The global mTLS host of the public cloud.
+ *
+ * @example
+ * ```ts
+ * import { mtlsHost, parseAuthority, PUBLIC_MTLS_HOST } from "mtls-pop";
+ * console.log(PUBLIC_MTLS_HOST); // "mtlsauth.microsoft.com"
+ * const authority = parseAuthority("https://login.microsoftonline.com/contoso.com");
+ * mtlsHost(authority, undefined) === PUBLIC_MTLS_HOST; // true: no region, the global host
+ * ```
+ */
 export const PUBLIC_MTLS_HOST = "mtlsauth.microsoft.com";
 
 /**
@@ -51,7 +71,8 @@ export function parseAuthority(authority: string): Authority {
     throw new MsalClientError(ErrorCode.invalidRequest, "The authority must be a plain https URL, e.g. https://login.microsoftonline.com/<tenant>.");
   }
   const host = url.hostname.toLowerCase();
-  const segments = url.pathname.split("/").filter(Boolean).map((s) => decodeURIComponent(s));
+  // Segments stay percent-encoded: a tenant is letters, digits, dots and hyphens only.
+  const segments = url.pathname.split("/").filter(Boolean);
   const first = segments[0]?.toLowerCase();
   if (host.endsWith(".b2clogin.com") || first === "tfp" || segments.some((s) => /^b2c_1a?_/i.test(s))) {
     throw new MsalClientError(ErrorCode.invalidAuthorityType, "mTLS PoP is not supported for B2C authorities.");
@@ -80,7 +101,17 @@ export function parseAuthority(authority: string): Authority {
   return { type, host, tenant };
 }
 
-/** Whether a region name is acceptable: ASCII letters and digits only, the whole string. */
+/**
+ * Whether a region name is acceptable: ASCII letters and digits only, the whole string.
+ *
+ * @example
+ * ```ts
+ * import { isValidRegion } from "mtls-pop";
+ * isValidRegion("westus3");      // true
+ * isValidRegion("west us 3");    // false: ASCII letters and digits only
+ * isValidRegion("westus3.evil"); // false
+ * ```
+ */
 export function isValidRegion(region: unknown): region is string {
   return typeof region === "string" && /^[a-zA-Z0-9]+$/.test(region);
 }
@@ -122,7 +153,17 @@ export function mtlsHost(authority: Authority, region: string | undefined): stri
   );
 }
 
-/** `https://{mtls host or override}/{tenant}/oauth2/v2.0/token` (dSTS keeps its `dstsv2` path). */
+/**
+ * `https://{mtls host or override}/{tenant}/oauth2/v2.0/token` (dSTS keeps its `dstsv2` path).
+ *
+ * @example
+ * ```ts
+ * import { mtlsHost, mtlsTokenEndpoint, parseAuthority } from "mtls-pop";
+ * const authority = parseAuthority("https://login.microsoftonline.com/contoso.com");
+ * mtlsTokenEndpoint(authority, `https://${mtlsHost(authority, "westus3")}`);
+ * // "https://westus3.mtlsauth.microsoft.com/contoso.com/oauth2/v2.0/token"
+ * ```
+ */
 export function mtlsTokenEndpoint(authority: Authority, base: string): string {
   const prefix = authority.type === "Dsts" ? "/dstsv2" : "";
   return `${base.replace(/\/+$/, "")}${prefix}/${encodeURIComponent(authority.tenant)}/oauth2/v2.0/token`;

@@ -14,7 +14,20 @@ import { readPemBlocks } from "../core/pem.ts";
 import { readPkcs12 } from "../core/pkcs12.ts";
 import { type LoadedPrivateKey, loadPkcs8, loadPrivateKeyPem } from "../core/private_key.ts";
 
-/** A certificate as PEM text plus its private key as PEM text. */
+/**
+ * A certificate as PEM text plus its private key as PEM text.
+ *
+ * @example
+ * ```ts
+ * import { readFile } from "node:fs/promises";
+ * import { loadClientCertificate, type PemClientCertificate } from "mtls-pop";
+ * const pem: PemClientCertificate = {
+ *   certPem: await readFile("app-cert.pem", "utf8"), // the leaf, then any intermediates
+ *   keyPem: await readFile("app-key.pem", "utf8"),
+ * };
+ * const certificate = await loadClientCertificate(pem);
+ * ```
+ */
 export interface PemClientCertificate {
   /** The certificate, optionally followed (or preceded) by its intermediates. */
   certPem: string;
@@ -22,7 +35,17 @@ export interface PemClientCertificate {
   keyPem: string;
 }
 
-/** A PKCS#12 (PFX) file and its passphrase. */
+/**
+ * A PKCS#12 (PFX) file and its passphrase.
+ *
+ * @example
+ * ```ts
+ * import { readFile } from "node:fs/promises";
+ * import { loadClientCertificate, type PfxClientCertificate } from "mtls-pop";
+ * const pfx: PfxClientCertificate = { pfx: await readFile("app.pfx"), passphrase: pfxPassphrase };
+ * const certificate = await loadClientCertificate(pfx); // the leaf is the one the key belongs to
+ * ```
+ */
 export interface PfxClientCertificate {
   /** The file's bytes. */
   pfx: Uint8Array;
@@ -30,7 +53,16 @@ export interface PfxClientCertificate {
   passphrase?: string;
 }
 
-/** The certificate a confidential client presents in TLS. */
+/**
+ * The certificate a confidential client presents in TLS.
+ *
+ * @example
+ * ```ts
+ * import { type ClientCertificateInput, ConfidentialClientApplication } from "mtls-pop";
+ * const certificate: ClientCertificateInput = pfxBytes ? { pfx: pfxBytes, passphrase } : { certPem, keyPem };
+ * const cca = new ConfidentialClientApplication({ clientId, authority, azureRegion: "westus3", certificate });
+ * ```
+ */
 export type ClientCertificateInput = PemClientCertificate | PfxClientCertificate;
 
 /**

@@ -10,7 +10,16 @@
 
 import { type CertificateInfo, type CertificateInput, parseCertificate } from "./certificate.ts";
 
-/** The public facts of a {@link BindingCertificate}, as `toJSON` gives them. */
+/**
+ * The public facts of a {@link BindingCertificate}, as `toJSON` gives them.
+ *
+ * @example
+ * ```ts
+ * import type { BindingCertificateSummary } from "mtls-pop";
+ * const summary: BindingCertificateSummary = result.bindingCertificate.toJSON();
+ * console.log(`${summary.subject} ${summary.thumbprint}, valid until ${summary.notAfter}`);
+ * ```
+ */
 export interface BindingCertificateSummary {
   /** Subject, e.g. `CN=<clientId>, DC=<tenantId>`. */
   subject: string;

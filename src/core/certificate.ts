@@ -11,7 +11,16 @@ import { formatName, parseDer, toArrayBuffer } from "./der.ts";
 import { ErrorCode, MsalClientError } from "./errors.ts";
 import { fromPem, toPem } from "./pem.ts";
 
-/** What this library reads from an X.509 certificate. */
+/**
+ * What this library reads from an X.509 certificate.
+ *
+ * @example
+ * ```ts
+ * import { type CertificateInfo, parseCertificate } from "mtls-pop";
+ * const cert: CertificateInfo = await parseCertificate(certificatePem);
+ * if (cert.notAfter.getTime() < Date.now()) console.warn(`${cert.subject} (${cert.thumbprint}) has expired`);
+ * ```
+ */
 export interface CertificateInfo {
   /** The certificate's DER bytes. */
   readonly der: Uint8Array;
@@ -35,7 +44,16 @@ export interface CertificateInfo {
   readonly spki: Uint8Array;
 }
 
-/** Anything {@link parseCertificate} accepts. */
+/**
+ * Anything {@link parseCertificate} accepts.
+ *
+ * @example
+ * ```ts
+ * import { type CertificateInput, parseCertificate } from "mtls-pop";
+ * const input: CertificateInput = peerCertificateDer; // or PEM text, or raw base64 text
+ * const cert = await parseCertificate(input);
+ * ```
+ */
 export type CertificateInput = Uint8Array | ArrayBuffer | string;
 
 /**

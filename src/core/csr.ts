@@ -13,14 +13,32 @@ import { ErrorCode, MsalClientError } from "./errors.ts";
 import type { BindingKey } from "./keys.ts";
 import { toPem } from "./pem.ts";
 
-/** OID of the request attribute that carries the compute unit id JSON. */
+/**
+ * OID of the request attribute that carries the compute unit id JSON.
+ *
+ * @example
+ * ```ts
+ * import { CUID_ATTRIBUTE_OID } from "mtls-pop";
+ * // `openssl req -in csr.pem -noout -text` lists the cuId JSON under this attribute
+ * console.log(CUID_ATTRIBUTE_OID); // "1.3.6.1.4.1.311.90.2.10"
+ * ```
+ */
 export const CUID_ATTRIBUTE_OID = "1.3.6.1.4.1.311.90.2.10";
 /** OID of commonName. */
 export const CN_OID = "2.5.4.3";
 /** OID of domainComponent. */
 export const DC_OID = "0.9.2342.19200300.100.1.25";
 
-/** The VM (or scale set) a managed identity runs on, from IMDS platform metadata. */
+/**
+ * The VM (or scale set) a managed identity runs on, from IMDS platform metadata.
+ *
+ * @example
+ * ```ts
+ * import { BindingKey, buildImdsCsr, type ComputeUnitId } from "mtls-pop";
+ * const cuId: ComputeUnitId = { vmId: "a3b6c9d2-5e8f-4b1a-9c7d-2e5f8a1b4c7d" }; // or { vmssId: "..." }
+ * const csr = await buildImdsCsr({ key: await BindingKey.generate(), clientId, tenantId, cuId });
+ * ```
+ */
 export interface ComputeUnitId {
   /** Virtual machine id. */
   vmId?: string;
@@ -28,7 +46,21 @@ export interface ComputeUnitId {
   vmssId?: string;
 }
 
-/** What {@link buildImdsCsr} needs. */
+/**
+ * What {@link buildImdsCsr} needs.
+ *
+ * @example
+ * ```ts
+ * import { BindingKey, buildImdsCsr, type ImdsCsrInput } from "mtls-pop";
+ * const input: ImdsCsrInput = {
+ *   key: await BindingKey.generate(),
+ *   clientId: "6325cd32-9911-41f3-819c-416cdf9104e7", // from platform metadata
+ *   tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+ *   cuId: { vmId: "a3b6c9d2-5e8f-4b1a-9c7d-2e5f8a1b4c7d" },
+ * };
+ * const csr = await buildImdsCsr(input);
+ * ```
+ */
 export interface ImdsCsrInput {
   /** The key the certificate will be issued for. */
   key: BindingKey;
@@ -40,7 +72,18 @@ export interface ImdsCsrInput {
   cuId: ComputeUnitId;
 }
 
-/** A CSR in the three forms callers need. */
+/**
+ * A CSR in the three forms callers need.
+ *
+ * @example
+ * ```ts
+ * import { BindingKey, buildImdsCsr, type ImdsCsr } from "mtls-pop";
+ * const key = await BindingKey.generate();
+ * const csr: ImdsCsr = await buildImdsCsr({ key, clientId, tenantId, cuId: { vmId } });
+ * const body = JSON.stringify({ csr: csr.base64 }); // the issuecredential request
+ * console.log(csr.pem); // for `openssl req -noout -text`
+ * ```
+ */
 export interface ImdsCsr {
   /** DER bytes. */
   der: Uint8Array;

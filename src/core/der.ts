@@ -49,28 +49,37 @@ const NAME_ATTRIBUTES: Record<string, string> = {
   "1.2.840.113549.1.9.1": "E",
 };
 
+/** One attribute of a name: its OID and its string value. */
+export interface NameAttribute {
+  oid: string;
+  value: string;
+}
+
+/** The RDNs of an X.500 Name in DER order, each a list of attributes. */
+export function nameAttributes(name: asn1js.AsnType): NameAttribute[][] {
+  if (!(name instanceof asn1js.Sequence)) return [];
+  return name.valueBlock.value.map((rdn) =>
+    rdn instanceof asn1js.Set
+      ? rdn.valueBlock.value.flatMap((atv) => {
+        if (!(atv instanceof asn1js.Sequence)) return [];
+        const [type, value] = atv.valueBlock.value;
+        if (!(type instanceof asn1js.ObjectIdentifier)) return [];
+        return [{ oid: type.valueBlock.toString(), value: value instanceof asn1js.BaseStringBlock ? value.getValue() : "" }];
+      })
+      : []
+  );
+}
+
 /**
  * Formats an X.500 Name (SEQUENCE OF SET OF AttributeTypeAndValue) the way
  * .NET's `X500DistinguishedName.Name` does: most specific RDN first, RDNs
  * separated by ", ", values of a multi-valued RDN joined by " + ".
  */
 export function formatName(name: asn1js.AsnType): string {
-  if (!(name instanceof asn1js.Sequence)) return "";
-  const rdns: string[] = [];
-  for (const rdn of name.valueBlock.value) {
-    if (!(rdn instanceof asn1js.Set)) continue;
-    const parts: string[] = [];
-    for (const atv of rdn.valueBlock.value) {
-      if (!(atv instanceof asn1js.Sequence)) continue;
-      const [type, value] = atv.valueBlock.value;
-      if (!(type instanceof asn1js.ObjectIdentifier)) continue;
-      const oid = type.valueBlock.toString();
-      const text = value instanceof asn1js.BaseStringBlock ? value.getValue() : "";
-      parts.push(`${NAME_ATTRIBUTES[oid] ?? `OID.${oid}`}=${escapeNameValue(text)}`);
-    }
-    rdns.push(parts.join(" + "));
-  }
-  return rdns.reverse().join(", ");
+  return nameAttributes(name)
+    .map((rdn) => rdn.map(({ oid, value }) => `${NAME_ATTRIBUTES[oid] ?? `OID.${oid}`}=${escapeNameValue(value)}`).join(" + "))
+    .reverse()
+    .join(", ");
 }
 
 function escapeNameValue(value: string): string {

@@ -10,7 +10,20 @@
  * @module
  */
 
-/** Error codes this library produces. Names follow MSAL where MSAL has one. */
+/**
+ * Error codes this library produces. Names follow MSAL where MSAL has one.
+ *
+ * @example
+ * ```ts
+ * import { ErrorCode, MsalError } from "mtls-pop";
+ * try {
+ *   await app.acquireToken({ resource: "https://vault.azure.net" });
+ * } catch (e) {
+ *   if (!(e instanceof MsalError) || e.errorCode !== ErrorCode.mtlsPopTokenNotSupportedInImdsV1) throw e;
+ *   console.error("This VM only offers IMDSv1: no mTLS PoP here.");
+ * }
+ * ```
+ */
 export const ErrorCode = {
   /** IMDS or a managed identity endpoint answered with an error or an invalid body. */
   managedIdentityRequestFailed: "managed_identity_request_failed",
@@ -60,12 +73,34 @@ export const ErrorCode = {
   invalidToken: "invalid_token",
   /** A resource answered a call with a non-2xx status. */
   resourceRequestFailed: "resource_request_failed",
+  /** A binding store's location is not safe for private keys: writable by others, owned by someone else, or not a directory. */
+  bindingStoreUnsafe: "binding_store_unsafe",
+  /** A binding store could not read or write its storage (permissions, disk full, ...). */
+  bindingStoreFailed: "binding_store_failed",
 } as const;
 
-/** One of the codes in {@link ErrorCode}, or a service's own `error` value. */
+/**
+ * One of the codes in {@link ErrorCode}, or a service's own `error` value.
+ *
+ * @example
+ * ```ts
+ * import { ErrorCode, type ErrorCodeValue, MsalError } from "mtls-pop";
+ * const transient: readonly ErrorCodeValue[] = [ErrorCode.networkError, ErrorCode.requestTimeout];
+ * const isTransient = (e: unknown) => e instanceof MsalError && transient.includes(e.errorCode as ErrorCodeValue);
+ * ```
+ */
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** Options shared by both error classes. */
+/**
+ * Options shared by both error classes.
+ *
+ * @example
+ * ```ts
+ * import { ErrorCode, MsalClientError, type MsalErrorOptions } from "mtls-pop";
+ * const options: MsalErrorOptions = { correlationId: "3f1d...", cause: parseError };
+ * throw new MsalClientError(ErrorCode.invalidRequest, "The resource is not an absolute URI.", options);
+ * ```
+ */
 export interface MsalErrorOptions {
   /** Correlation id of the request that failed, when there was one. */
   correlationId?: string;
@@ -119,7 +154,17 @@ export class MsalError extends Error {
  */
 export class MsalClientError extends MsalError {}
 
-/** Options of {@link MsalServiceError}. */
+/**
+ * Options of {@link MsalServiceError}.
+ *
+ * @example
+ * ```ts
+ * import { MsalServiceError, type MsalServiceErrorOptions } from "mtls-pop";
+ * const options: MsalServiceErrorOptions = { status: 429, retryAfterMs: 2000, correlationId: "3f1d..." };
+ * const error = new MsalServiceError("temporarily_unavailable", "The service is busy; try again later.", options);
+ * console.log(error.status, error.retryAfter); // 429 2000
+ * ```
+ */
 export interface MsalServiceErrorOptions extends MsalErrorOptions {
   /** HTTP status of the response. */
   status?: number;

@@ -7,7 +7,16 @@
 import { decodeBase64, encodeBase64 } from "./base64.ts";
 import { ErrorCode, MsalClientError } from "./errors.ts";
 
-/** One PEM block: its label (e.g. `CERTIFICATE`) and the DER it carries. */
+/**
+ * One PEM block: its label (e.g. `CERTIFICATE`) and the DER it carries.
+ *
+ * @example
+ * ```ts
+ * import { type PemBlock, readPemBlocks } from "mtls-pop";
+ * const certificates: PemBlock[] = readPemBlocks(chainPem).filter((b) => b.label === "CERTIFICATE");
+ * console.log(certificates.map((b) => b.der.byteLength));
+ * ```
+ */
 export interface PemBlock {
   /** The label between `-----BEGIN ` and `-----`. */
   label: string;

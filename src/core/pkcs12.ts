@@ -15,7 +15,17 @@ const KEY_BAG = "1.2.840.113549.1.12.10.1.1";
 const SHROUDED_KEY_BAG = "1.2.840.113549.1.12.10.1.2";
 const CERT_BAG = "1.2.840.113549.1.12.10.1.3";
 
-/** What a PKCS#12 file holds. */
+/**
+ * What a PKCS#12 file holds.
+ *
+ * @example
+ * ```ts
+ * import { parseCertificate, type Pkcs12Contents, readPkcs12 } from "mtls-pop";
+ * const contents: Pkcs12Contents = await readPkcs12(pfxBytes, "passphrase");
+ * const certificates = await Promise.all(contents.certificates.map((der) => parseCertificate(der)));
+ * console.log(certificates.map((c) => c.subject), `${contents.privateKeys.length} private key(s)`);
+ * ```
+ */
 export interface Pkcs12Contents {
   /** PKCS#8 DER of each private key. */
   privateKeys: Uint8Array[];

@@ -21,7 +21,18 @@ const CURVES: Record<string, "P-256" | "P-384" | "P-521"> = {
   "1.3.132.0.35": "P-521",
 };
 
-/** A private key ready for TLS stacks, with its public half. */
+/**
+ * A private key ready for TLS stacks, with its public half.
+ *
+ * @example
+ * ```ts
+ * import { type LoadedPrivateKey, loadPrivateKeyPem, parseCertificate, samePublicKey } from "mtls-pop";
+ * const key: LoadedPrivateKey = await loadPrivateKeyPem(rsaPrivateKeyPem); // PKCS#1 in, PKCS#8 out
+ * const cert = await parseCertificate(certPem);
+ * if (!samePublicKey(cert.spki, key.spki)) throw new Error("The key does not belong to the certificate.");
+ * console.log(key.type, key.pkcs8Pem); // "RSA" "-----BEGIN PRIVATE KEY-----..."
+ * ```
+ */
 export interface LoadedPrivateKey {
   /** PKCS#8 PEM (`PRIVATE KEY`). */
   pkcs8Pem: string;

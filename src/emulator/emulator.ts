@@ -19,7 +19,21 @@ import { type EmulatorIdentity, handleImds, type ImdsContext, type IssuedBinding
 import { handleResource } from "./resource.ts";
 import { handleSts, type RegisteredClient } from "./sts.ts";
 
-/** Options of {@link startEmulator}; every one has a default. */
+/**
+ * Options of {@link startEmulator}; every one has a default.
+ *
+ * @example
+ * ```ts
+ * import { type EmulatorOptions, startEmulator } from "mtls-pop/emulator";
+ * const options: EmulatorOptions = {
+ *   region: "eastus2",
+ *   systemAssigned: null, // a VM with user-assigned identities only
+ *   certificateLifetimeSeconds: 600,
+ *   tokenLifetimeSeconds: 300,
+ * };
+ * await using emu = await startEmulator(options);
+ * ```
+ */
 export interface EmulatorOptions {
   /** Tenant id of every identity. */
   tenantId?: string;
@@ -49,7 +63,21 @@ export interface EmulatorOptions {
   ports?: { imds?: number; sts?: number; resource?: number };
 }
 
-/** A running emulator. */
+/**
+ * A running emulator.
+ *
+ * @example
+ * ```ts
+ * import { type Emulator, startEmulator } from "mtls-pop/emulator";
+ * const emu: Emulator = await startEmulator();
+ * try {
+ *   // ... run the code under test against emu.imdsEndpoint, trusting emu.caCertificatePem ...
+ *   console.log(emu.requests.map((r) => `${r.endpoint} ${r.status}`));
+ * } finally {
+ *   await emu.close();
+ * }
+ * ```
+ */
 export interface Emulator {
   /** Base URL of IMDS, e.g. `http://127.0.0.1:40123`. Point `imdsEndpoint` or `AZURE_POD_IDENTITY_AUTHORITY_HOST` at it. */
   readonly imdsEndpoint: string;
@@ -86,7 +114,21 @@ export interface Emulator {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** A confidential client made by {@link Emulator.createConfidentialClient}. */
+/**
+ * A confidential client made by {@link Emulator.createConfidentialClient}.
+ *
+ * @example
+ * ```ts
+ * import { ConfidentialClientApplication } from "mtls-pop";
+ * import { type EmulatorConfidentialClient, startEmulator } from "mtls-pop/emulator";
+ * await using emu = await startEmulator();
+ * const client: EmulatorConfidentialClient = await emu.createConfidentialClient();
+ * await using cca = new ConfidentialClientApplication({
+ *   clientId: client.clientId, certificate: { certPem: client.certificatePem, keyPem: client.privateKeyPem },
+ *   authority: `https://login.microsoftonline.com/${emu.tenantId}`, mtlsEndpoint: emu.mtlsEndpoint, caCertificates: emu.caCertificatePem,
+ * });
+ * ```
+ */
 export interface EmulatorConfidentialClient {
   /** Its client id. */
   clientId: string;
@@ -96,7 +138,21 @@ export interface EmulatorConfidentialClient {
   privateKeyPem: string;
 }
 
-/** The identities an emulator has when none are configured. */
+/**
+ * The identities an emulator has when none are configured.
+ *
+ * @example
+ * ```ts
+ * import { ManagedIdentityApplication, ManagedIdentityId } from "mtls-pop";
+ * import { DEFAULT_EMULATOR_IDENTITIES, startEmulator } from "mtls-pop/emulator";
+ * await using emu = await startEmulator();
+ * const app = new ManagedIdentityApplication({
+ *   id: ManagedIdentityId.userAssignedClientId(DEFAULT_EMULATOR_IDENTITIES.userAssigned[0].clientId),
+ *   imdsEndpoint: emu.imdsEndpoint,
+ *   caCertificates: emu.caCertificatePem,
+ * });
+ * ```
+ */
 export const DEFAULT_EMULATOR_IDENTITIES = {
   tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
   systemAssigned: { clientId: "4b7a2c1e-0d3f-4e5a-9b6c-7d8e9f0a1b2c", objectId: "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d" },

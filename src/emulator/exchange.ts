@@ -9,10 +9,31 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ConnectionInfo } from "../runtime/server.ts";
 import type { EmulatorEndpoint, Fault, FaultController } from "./faults.ts";
 
-/** Which of the emulator's three servers a request reached. */
+/**
+ * Which of the emulator's three servers a request reached.
+ *
+ * @example
+ * ```ts
+ * import type { EmulatorServer } from "mtls-pop/emulator";
+ * const server: EmulatorServer = "sts";
+ * const connections = new Set(emu.requests.filter((r) => r.server === server).map((r) => r.connectionId));
+ * console.log(`${connections.size} TLS connection(s) to the STS`); // 1 when keep-alive works
+ * ```
+ */
 export type EmulatorServer = "imds" | "sts" | "resource";
 
-/** A request the emulator received, as tests assert on it. */
+/**
+ * A request the emulator received, as tests assert on it.
+ *
+ * @example
+ * ```ts
+ * import type { RecordedRequest } from "mtls-pop/emulator";
+ * const tokenRequests: RecordedRequest[] = emu.requests.filter((r) => r.endpoint === "token");
+ * for (const r of tokenRequests) {
+ *   console.log(r.status, r.form?.client_id, r.peerCertificate?.thumbprint, r.connectionId);
+ * }
+ * ```
+ */
 export interface RecordedRequest {
   /** The endpoint it was routed to, or `"unknown"`. */
   endpoint: EmulatorEndpoint | "unknown";

@@ -5,7 +5,18 @@
  * @module
  */
 
-/** The emulator's endpoints, by what they do. */
+/**
+ * The emulator's endpoints, by what they do.
+ *
+ * @example
+ * ```ts
+ * import type { EmulatorEndpoint } from "mtls-pop/emulator";
+ * const endpoint: EmulatorEndpoint = "issueCredential";
+ * emu.faults.statuses(endpoint, [503, 200]); // fail once, then answer normally
+ * await app.acquireToken({ resource: "https://vault.azure.net" }); // retried after the 503
+ * console.log(emu.requests.filter((r) => r.endpoint === endpoint).length); // 2
+ * ```
+ */
 export type EmulatorEndpoint =
   | "platformMetadata"
   | "issueCredential"
@@ -14,12 +25,31 @@ export type EmulatorEndpoint =
   | "token"
   | "resource";
 
-/** The Entra errors the STS can be told to answer. */
+/**
+ * The Entra errors the STS can be told to answer.
+ *
+ * @example
+ * ```ts
+ * import type { StsErrorName } from "mtls-pop/emulator";
+ * const error: StsErrorName = "invalid_resource";
+ * emu.faults.add("token", { error }); // answered as Entra would: HTTP 400, AADSTS500011
+ * await app.acquireToken({ resource: "https://vault.azure.net" }); // rejects with MsalServiceError "invalid_resource"
+ * ```
+ */
 export type StsErrorName = "invalid_client" | "invalid_resource" | "invalid_request" | "unauthorized_client" | "invalid_scope";
 
 /**
  * What to do to one request instead of (or on top of) answering it normally.
  * Several members may be combined, e.g. `{ status: 429, retryAfter: 2 }`.
+ *
+ * @example
+ * ```ts
+ * import type { Fault } from "mtls-pop/emulator";
+ * const throttled: Fault = { status: 429, retryAfter: 2, times: 3 }; // three 429s with Retry-After: 2
+ * const slow: Fault = { delayMs: 5_000 }; // longer than a 1 s requestTimeoutMs
+ * emu.faults.add("token", throttled);
+ * emu.faults.add("issueCredential", slow, { reset: true }); // then a dropped connection
+ * ```
  */
 export interface Fault {
   /** How many requests this fault applies to; 1 by default, `Infinity` until cleared. */

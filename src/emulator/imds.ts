@@ -10,15 +10,27 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import * as pkijs from "pkijs";
 import { decodeBase64, encodeBase64 } from "../core/base64.ts";
 import { parseCertificate } from "../core/certificate.ts";
-import { cuIdJson, CUID_ATTRIBUTE_OID } from "../core/csr.ts";
-import { formatName, parseDer } from "../core/der.ts";
+import { CN_OID, cuIdJson, CUID_ATTRIBUTE_OID, DC_OID } from "../core/csr.ts";
+import { formatName, nameAttributes, parseDer } from "../core/der.ts";
 import { BindingKey } from "../core/keys.ts";
 import type { ConnectionInfo } from "../runtime/server.ts";
 import type { EmulatorCa } from "./ca.ts";
 import { type Answer, beginExchange, type ExchangeContext, finishExchange } from "./exchange.ts";
 import type { EmulatorEndpoint } from "./faults.ts";
 
-/** A managed identity the emulated VM has. */
+/**
+ * A managed identity the emulated VM has.
+ *
+ * @example
+ * ```ts
+ * import { ManagedIdentityApplication, ManagedIdentityId } from "mtls-pop";
+ * import type { EmulatorIdentity } from "mtls-pop/emulator";
+ * const uami: EmulatorIdentity = emu.identities.userAssigned[0]!;
+ * const id = ManagedIdentityId.userAssignedResourceId(uami.resourceId!);
+ * const app = new ManagedIdentityApplication({ id, imdsEndpoint: emu.imdsEndpoint, caCertificates: emu.caCertificatePem });
+ * // its tokens carry oid = uami.objectId
+ * ```
+ */
 export interface EmulatorIdentity {
   /** `SystemAssigned` or `UserAssigned`. */
   type: "SystemAssigned" | "UserAssigned";
@@ -203,9 +215,13 @@ async function checkCsr(
   if (!signatureValid) return bad("The CSR signature does not verify.");
   if (csr.signatureAlgorithm.algorithmId !== "1.2.840.113549.1.1.10") return bad("The CSR must be signed with RSASSA-PSS.");
   const subjectDer = new Uint8Array(csr.subject.toSchema().toBER(false));
-  const subject = formatName(csr.subject.toSchema());
-  const expected = `CN=${identity.clientId}, DC=${ctx.tenantId}`;
-  if (subject !== expected) return bad(`The CSR subject is "${subject}", expected "${expected}".`);
+  const rdns = nameAttributes(csr.subject.toSchema());
+  const subjectOk = rdns.length === 2 && rdns.every((rdn) => rdn.length === 1) &&
+    rdns[0]![0]!.oid === DC_OID && rdns[0]![0]!.value === ctx.tenantId &&
+    rdns[1]![0]!.oid === CN_OID && rdns[1]![0]!.value === identity.clientId;
+  if (!subjectOk) {
+    return bad(`The CSR subject is "${formatName(csr.subject.toSchema())}", expected DC=${ctx.tenantId} then CN=${identity.clientId}.`);
+  }
   const attribute = csr.attributes?.find((a) => a.type === CUID_ATTRIBUTE_OID);
   const value = attribute?.values[0] as { valueBlock?: { value?: unknown } } | undefined;
   if (attribute?.values.length !== 1 || value?.valueBlock?.value !== cuIdJson(ctx.cuId)) {

@@ -15,7 +15,20 @@ import { type LibraryLogger, pii } from "../token/logger.ts";
 import type { ImdsClient } from "./imds.ts";
 import type { ManagedIdentityId } from "./managed_identity_id.ts";
 
-/** What an attestation provider is told. */
+/**
+ * What an attestation provider is told.
+ *
+ * @example
+ * ```ts
+ * import { type AttestationContext, ManagedIdentityApplication } from "mtls-pop";
+ * const app = new ManagedIdentityApplication({
+ *   attestationTokenProvider: async (context: AttestationContext) => {
+ *     const { attestationEndpoint, publicKeySpki, cuId, signal } = context;
+ *     return await attestKeyGuardKey(attestationEndpoint, publicKeySpki, cuId.vmId, signal); // your MAA client
+ *   },
+ * });
+ * ```
+ */
 export interface AttestationContext {
   /** `attestationEndpoint` from platform metadata (Microsoft Azure Attestation). */
   attestationEndpoint: string;

@@ -12,7 +12,19 @@ import { samePublicKey } from "../core/certificate.ts";
 import { BindingKey } from "../core/keys.ts";
 import type { Binding } from "./binding.ts";
 
-/** A binding in storable form. Contains a private key: store it as a secret. */
+/**
+ * A binding in storable form. Contains a private key: store it as a secret.
+ *
+ * @example
+ * ```ts
+ * import type { BindingStore, StoredBinding } from "mtls-pop";
+ * const store: BindingStore = { // keeps bindings in your secrets manager (`secrets` is its client)
+ *   async load(key) { const json = await secrets.get(key); return json ? (JSON.parse(json) as StoredBinding) : undefined; },
+ *   async save(key, binding: StoredBinding) { await secrets.set(key, JSON.stringify(binding)); }, // holds privateKeyPem
+ *   async remove(key) { await secrets.delete(key); },
+ * };
+ * ```
+ */
 export interface StoredBinding {
   /** The binding certificate, PEM. */
   certificatePem: string;

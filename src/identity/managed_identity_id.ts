@@ -7,7 +7,17 @@
 
 import { ErrorCode, MsalClientError } from "../core/errors.ts";
 
-/** The kinds of managed identity id. */
+/**
+ * The kinds of managed identity id.
+ *
+ * @example
+ * ```ts
+ * import { ManagedIdentityId, type ManagedIdentityIdKind } from "mtls-pop";
+ * const id = ManagedIdentityId.userAssignedResourceId("/subscriptions/.../userAssignedIdentities/my-identity");
+ * const kind: ManagedIdentityIdKind = id.kind; // "UserAssignedResourceId"
+ * console.log(kind, id.description); // the id itself stays out of the log
+ * ```
+ */
 export type ManagedIdentityIdKind = "SystemAssigned" | "UserAssignedClientId" | "UserAssignedResourceId" | "UserAssignedObjectId";
 
 /**

@@ -13,13 +13,38 @@ import type { AuthenticationResult } from "../token/result.ts";
 import { ManagedIdentityApplication, type ManagedIdentityApplicationOptions } from "./application.ts";
 import { ManagedIdentityId } from "./managed_identity_id.ts";
 
-/** Options of {@link VanillaMsiMtlsPop}: those of the application, plus resource call settings. */
+/**
+ * Options of {@link VanillaMsiMtlsPop}: those of the application, plus resource call settings.
+ *
+ * @example
+ * ```ts
+ * import { ManagedIdentityId, VanillaMsiMtlsPop, type VanillaMsiMtlsPopOptions } from "mtls-pop";
+ * const options: VanillaMsiMtlsPopOptions = {
+ *   tokenBoundAuth: true, // Azure Key Vault
+ *   requestTimeoutMs: 10_000,
+ *   logger: { level: "warning", log: (level, message) => console.error(`[mtls-pop] ${level}: ${message}`) },
+ * };
+ * await using msi = new VanillaMsiMtlsPop(ManagedIdentityId.systemAssigned(), options);
+ * ```
+ */
 export interface VanillaMsiMtlsPopOptions extends Omit<ManagedIdentityApplicationOptions, "id"> {
   /** Send `x-ms-tokenboundauth: true` on resource calls (Azure Key Vault). */
   tokenBoundAuth?: boolean;
 }
 
-/** Options of {@link VanillaMsiMtlsPop.callResourceWithPop}. */
+/**
+ * Options of {@link VanillaMsiMtlsPop.callResourceWithPop}.
+ *
+ * @example
+ * ```ts
+ * import type { CallResourceWithPopOptions } from "mtls-pop";
+ * const options: CallResourceWithPopOptions = {
+ *   resource: "https://vault.azure.net",
+ *   init: { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ value: "s3cret" }) },
+ * };
+ * const body = await msi.callResourceWithPop("https://myvault.vault.azure.net/secrets/db?api-version=7.4", options);
+ * ```
+ */
 export interface CallResourceWithPopOptions {
   /** The resource to get the token for; the URL's origin by default. */
   resource?: string;

@@ -11,7 +11,19 @@ import { ErrorCode, MsalClientError, MsalServiceError } from "../core/errors.ts"
 import { createTransport } from "../runtime/detect.ts";
 import type { MtlsTransport } from "../runtime/transport.ts";
 
-/** What a {@link ResourceCaller} needs from a token result. */
+/**
+ * What a {@link ResourceCaller} needs from a token result.
+ *
+ * @example
+ * ```ts
+ * import { BindingCertificate, type BoundToken, ResourceCaller } from "mtls-pop";
+ * const token: BoundToken = { // an AuthenticationResult is one too
+ *   accessToken: savedAccessToken,
+ *   bindingCertificate: await BindingCertificate.create(certPem, keyPem),
+ * };
+ * await using caller = new ResourceCaller(token);
+ * ```
+ */
 export interface BoundToken {
   /** The access token. */
   readonly accessToken: string;
@@ -21,7 +33,16 @@ export interface BoundToken {
   readonly tokenType?: string;
 }
 
-/** Options of {@link ResourceCaller}. */
+/**
+ * Options of {@link ResourceCaller}.
+ *
+ * @example
+ * ```ts
+ * import { ResourceCaller, type ResourceCallerOptions } from "mtls-pop";
+ * const options: ResourceCallerOptions = { tokenBoundAuth: true, timeoutMs: 10_000, maxResponseBytes: 1024 * 1024 };
+ * await using caller = new ResourceCaller(result, options);
+ * ```
+ */
 export interface ResourceCallerOptions {
   /**
    * Send `x-ms-tokenboundauth: true`, which Azure Key Vault needs to ask for
@@ -38,7 +59,21 @@ export interface ResourceCallerOptions {
   maxResponseBytes?: number;
 }
 
-/** Request options of {@link ResourceCaller.fetch}. */
+/**
+ * Request options of {@link ResourceCaller.fetch}.
+ *
+ * @example
+ * ```ts
+ * import type { ResourceRequestInit } from "mtls-pop";
+ * const init: ResourceRequestInit = {
+ *   method: "PUT",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ value: "s3cret" }),
+ *   timeoutMs: 10_000,
+ * };
+ * const res = await caller.fetch("https://myvault.vault.azure.net/secrets/db?api-version=7.4", init);
+ * ```
+ */
 export interface ResourceRequestInit {
   /** HTTP method; `GET` by default. */
   method?: string;

@@ -10,7 +10,18 @@ import * as jose from "jose";
 import { certificateDer, type CertificateInfo, type CertificateInput, certificateX5tS256 } from "../core/certificate.ts";
 import { ErrorCode, MsalClientError } from "../core/errors.ts";
 
-/** Why a token was refused. */
+/**
+ * Why a token was refused.
+ *
+ * @example
+ * ```ts
+ * import { MtlsPopTokenError, type MtlsPopTokenFailure } from "mtls-pop";
+ * const refreshable: readonly MtlsPopTokenFailure[] = ["expired", "cnf_mismatch"]; // a fresh token fixes these
+ * function shouldRefresh(error: unknown): boolean {
+ *   return error instanceof MtlsPopTokenError && refreshable.includes(error.reason);
+ * }
+ * ```
+ */
 export type MtlsPopTokenFailure =
   | "no_peer_certificate"
   | "malformed"
@@ -54,13 +65,33 @@ export class MtlsPopTokenError extends MsalClientError {
   }
 }
 
-/** A JSON Web Key Set (RFC 7517 §5), e.g. an issuer's `jwks_uri` document. */
+/**
+ * A JSON Web Key Set (RFC 7517 §5), e.g. an issuer's `jwks_uri` document.
+ *
+ * @example
+ * ```ts
+ * import { type JsonWebKeySet, verifyMtlsPopToken } from "mtls-pop";
+ * const res = await fetch("https://login.microsoftonline.com/<tenant>/discovery/v2.0/keys");
+ * const jwks: JsonWebKeySet = await res.json(); // or the emulator's emu.jwks
+ * await verifyMtlsPopToken({ token, peerCertificate, jwks, audience: "https://my.api.example" });
+ * ```
+ */
 export interface JsonWebKeySet {
   /** The keys. */
   keys: JsonWebKey[];
 }
 
-/** Claims of an mTLS PoP access token that this library reads. */
+/**
+ * Claims of an mTLS PoP access token that this library reads.
+ *
+ * @example
+ * ```ts
+ * import { type MtlsPopTokenClaims, verifyMtlsPopToken } from "mtls-pop";
+ * const { payload } = await verifyMtlsPopToken({ token, peerCertificate, jwks, audience: "https://my.api.example" });
+ * const claims: MtlsPopTokenClaims = payload;
+ * console.log(claims.tid, claims.appid ?? claims.sub, claims.cnf["x5t#S256"], claims.exp);
+ * ```
+ */
 export interface MtlsPopTokenClaims {
   /** Audience: the resource the token is for. */
   aud?: string | string[];
@@ -86,7 +117,17 @@ export interface MtlsPopTokenClaims {
   [claim: string]: unknown;
 }
 
-/** The protected header of a JWS. */
+/**
+ * The protected header of a JWS.
+ *
+ * @example
+ * ```ts
+ * import { type JwsHeader, verifyMtlsPopToken } from "mtls-pop";
+ * const { protectedHeader } = await verifyMtlsPopToken({ token, peerCertificate, jwks, audience: "https://my.api.example" });
+ * const header: JwsHeader = protectedHeader;
+ * console.log(header.alg, header.kid); // "RS256" and the id of the signing key
+ * ```
+ */
 export interface JwsHeader {
   /** Signature algorithm. */
   alg: string;
@@ -98,7 +139,21 @@ export interface JwsHeader {
   [parameter: string]: unknown;
 }
 
-/** Options of {@link verifyMtlsPopToken}. */
+/**
+ * Options of {@link verifyMtlsPopToken}.
+ *
+ * @example
+ * ```ts
+ * import { verifyMtlsPopToken, type VerifyMtlsPopTokenOptions } from "mtls-pop";
+ * const options: VerifyMtlsPopTokenOptions = {
+ *   token: req.headers.authorization?.replace(/^mtls_pop /, "") ?? "",
+ *   peerCertificate: req.socket.getPeerCertificate().raw, // node:https with requestCert: true
+ *   jwks: issuerKeySet,
+ *   audience: "https://my.api.example", issuer: "https://sts.windows.net/<tenant>/",
+ * };
+ * const { payload } = await verifyMtlsPopToken(options);
+ * ```
+ */
 export interface VerifyMtlsPopTokenOptions {
   /** The token from `Authorization: mtls_pop <token>`. */
   token: string;
@@ -120,7 +175,16 @@ export interface VerifyMtlsPopTokenOptions {
   algorithms?: readonly string[];
 }
 
-/** A verified token. */
+/**
+ * A verified token.
+ *
+ * @example
+ * ```ts
+ * import { type VerifiedMtlsPopToken, verifyMtlsPopToken } from "mtls-pop";
+ * const verified: VerifiedMtlsPopToken = await verifyMtlsPopToken({ token, peerCertificate, jwks, audience: "https://my.api.example" });
+ * console.log(verified.payload.oid, verified.protectedHeader.kid, verified.x5tS256);
+ * ```
+ */
 export interface VerifiedMtlsPopToken {
   /** The token's claims. */
   payload: MtlsPopTokenClaims;

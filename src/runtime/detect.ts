@@ -25,7 +25,16 @@ export function detectRuntime(): RuntimeName {
   return "node";
 }
 
-/** Options of {@link createTransport}. */
+/**
+ * Options of {@link createTransport}.
+ *
+ * @example
+ * ```ts
+ * import { createTransport, type CreateTransportOptions } from "mtls-pop";
+ * const options: CreateTransportOptions = { runtime: "node", caCertificates: emu.caCertificatePem, timeoutMs: 10_000 };
+ * const transport = createTransport(options); // the node:https adapter
+ * ```
+ */
 export interface CreateTransportOptions extends MtlsTransportOptions {
   /** Use this runtime's adapter instead of the detected one. */
   runtime?: RuntimeName;

@@ -9,7 +9,17 @@
 import type { BindingCertificate } from "../core/binding_certificate.ts";
 import { ErrorCode, MsalClientError } from "../core/errors.ts";
 
-/** The runtimes this library has an adapter for. */
+/**
+ * The runtimes this library has an adapter for.
+ *
+ * @example
+ * ```ts
+ * import { createTransport, type RuntimeName } from "mtls-pop";
+ * const transport = createTransport();
+ * const runtime: RuntimeName = transport.runtime; // "node", "deno" or "bun"
+ * console.log(`mTLS through the ${runtime} TLS stack`);
+ * ```
+ */
 export type RuntimeName = "node" | "deno" | "bun";
 
 /** Default cap on a response body: 1 MiB. */
@@ -17,7 +27,21 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 /** Default time a request may take from start to last body byte. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
-/** One request through an {@link MtlsTransport}. */
+/**
+ * One request through an {@link MtlsTransport}.
+ *
+ * @example
+ * ```ts
+ * import type { MtlsRequest } from "mtls-pop";
+ * const request: MtlsRequest = {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ value: "s3cret" }),
+ *   clientCertificate: binding, // presented as the TLS client certificate
+ * };
+ * const res = await transport.send("https://my.api.example/items", request);
+ * ```
+ */
 export interface MtlsRequest {
   /** HTTP method; `GET` by default. */
   method?: string;
@@ -57,7 +81,20 @@ export interface MtlsTransport {
   close(): Promise<void>;
 }
 
-/** Options every adapter takes. */
+/**
+ * Options every adapter takes.
+ *
+ * @example
+ * ```ts
+ * import { createTransport, type MtlsTransportOptions } from "mtls-pop";
+ * const options: MtlsTransportOptions = {
+ *   caCertificates: [emu.caCertificatePem], // trusted besides the system roots
+ *   timeoutMs: 5_000,
+ *   maxResponseBytes: 64 * 1024,
+ * };
+ * const transport = createTransport(options);
+ * ```
+ */
 export interface MtlsTransportOptions {
   /** Extra PEM root certificates to trust for HTTPS, besides the system's. */
   caCertificates?: string | readonly string[];
@@ -270,7 +307,13 @@ export async function fetchBuffered(
       signal: deadline.signal,
       ...runtimeInit,
     } as RequestInit;
-    const res = await fetch(target, init);
+    let res: Response;
+    try {
+      res = await fetch(target, init);
+    } catch (e) {
+      // Only an error before any response can be a handshake failure.
+      throw requestFailure(e, deadline, target, isTlsFailure(e, target));
+    }
     if (Number(res.headers.get("content-length")) > limit) {
       await res.body?.cancel();
       throw tooLarge(target, limit);
@@ -278,7 +321,7 @@ export async function fetchBuffered(
     const body = await readCapped(res.body, limit, target);
     return bufferedResponse(res.status, res.statusText, res.headers, body);
   } catch (e) {
-    throw requestFailure(e, deadline, target, isTlsFailure(e, target));
+    throw requestFailure(e, deadline, target);
   } finally {
     deadline.done();
   }

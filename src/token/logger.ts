@@ -6,7 +6,18 @@
  * @module
  */
 
-/** Severity, most severe first. */
+/**
+ * Severity, most severe first.
+ *
+ * @example
+ * ```ts
+ * import { type LogLevel, ManagedIdentityApplication } from "mtls-pop";
+ * const level: LogLevel = debug ? "verbose" : "warning";
+ * const app = new ManagedIdentityApplication({
+ *   logger: { level, log: (lineLevel, message) => console.error(`[mtls-pop] ${lineLevel}: ${message}`) },
+ * });
+ * ```
+ */
 export type LogLevel = "error" | "warning" | "info" | "verbose";
 
 const ORDER: Record<LogLevel, number> = { error: 0, warning: 1, info: 2, verbose: 3 };

@@ -3,18 +3,39 @@
  *
  * IMDS: retry on 404 (except platform metadata's IMDSv1 meaning), 408, 410,
  * 429, 5xx, timeouts and network errors; up to 3 retries 1 s, 2 s, 4 s apart;
- * 410 up to 7 retries 10 s apart. ESTS: one retry on 5xx or a timeout, none
- * when the answer carries `Retry-After`.
+ * 410 up to 7 retries 10 s apart. ESTS: one retry on 5xx, a timeout or a
+ * broken connection, none when the answer carries `Retry-After`.
  *
  * @module
  */
 
 import { ErrorCode, MsalClientError } from "../core/errors.ts";
 
-/** Waits `ms` milliseconds, or rejects with the signal's reason when it aborts. */
+/**
+ * Waits `ms` milliseconds, or rejects with the signal's reason when it aborts.
+ *
+ * @example
+ * ```ts
+ * import { ManagedIdentityApplication, type Sleep } from "mtls-pop";
+ * const waits: number[] = [];
+ * const noWait: Sleep = (ms) => (waits.push(ms), Promise.resolve()); // tests: record the back-off, skip the wait
+ * const app = new ManagedIdentityApplication({
+ *   imdsEndpoint: emu.imdsEndpoint, caCertificates: emu.caCertificatePem, retry: { sleep: noWait },
+ * });
+ * ```
+ */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
-/** Retry settings an application takes. */
+/**
+ * Retry settings an application takes.
+ *
+ * @example
+ * ```ts
+ * import { ManagedIdentityApplication, type RetryOptions } from "mtls-pop";
+ * const retry: RetryOptions = { disabled: true }; // fail fast, e.g. in a health probe
+ * const app = new ManagedIdentityApplication({ retry });
+ * ```
+ */
 export interface RetryOptions {
   /** Replaces the real wait between attempts (tests use a fake clock). */
   sleep?: Sleep;
@@ -70,15 +91,25 @@ export function imdsRetryPolicy(options: { noRetryOn404?: boolean } = {}): Retry
   };
 }
 
-/** ESTS policy: once on 5xx or a timeout, never when `Retry-After` is present. */
-export const estsRetryPolicy: RetryDecision = (attempt, retries) => {
-  if (retries >= 1) return undefined;
-  if ("error" in attempt) {
-    return attempt.error instanceof MsalClientError && attempt.error.errorCode === ErrorCode.requestTimeout ? 1000 : undefined;
-  }
-  const { status, headers } = attempt.response;
-  return status >= 500 && status <= 599 && !headers.has("retry-after") ? 1000 : undefined;
-};
+/**
+ * ESTS policy: one retry on 5xx, a timeout or a broken connection, none when
+ * the answer carries `Retry-After`. A failed TLS handshake is retried too when
+ * `retryTlsFailures` is set (a confidential client, whose certificate cannot
+ * be re-minted); a managed identity re-mints its binding instead.
+ */
+export function estsRetryPolicy(options: { retryTlsFailures?: boolean } = {}): RetryDecision {
+  return (attempt, retries) => {
+    if (retries >= 1) return undefined;
+    if ("error" in attempt) {
+      const code = attempt.error instanceof MsalClientError ? attempt.error.errorCode : undefined;
+      const retryable = code === ErrorCode.requestTimeout || code === ErrorCode.networkError ||
+        (code === ErrorCode.tlsHandshakeFailed && options.retryTlsFailures === true);
+      return retryable ? 1000 : undefined;
+    }
+    const { status, headers } = attempt.response;
+    return status >= 500 && status <= 599 && !headers.has("retry-after") ? 1000 : undefined;
+  };
+}
 
 /**
  * Runs `send` until it succeeds or the policy stops: returns the last

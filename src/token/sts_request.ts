@@ -29,6 +29,8 @@ export interface StsTokenRequest {
   timeoutMs?: number;
   sleep: Sleep;
   retryDisabled?: boolean;
+  /** Retry once after a failed TLS handshake (when the certificate cannot be replaced). */
+  retryTlsFailures?: boolean;
   logger: LibraryLogger;
   now: () => number;
 }
@@ -85,7 +87,7 @@ export async function requestMtlsPopToken(request: StsTokenRequest): Promise<Sts
         signal: request.signal,
         timeoutMs: request.timeoutMs,
       }),
-    estsRetryPolicy,
+    estsRetryPolicy({ retryTlsFailures: request.retryTlsFailures }),
     {
       sleep: request.sleep,
       signal: request.signal,
