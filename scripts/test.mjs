@@ -21,7 +21,7 @@ function run(command, args) {
 const results = [];
 const runtimes = {
   deno: () => run(bin("deno"), ["test", "--allow-all", "--no-prompt", "tests/"]),
-  bun: () => run(bin("bun"), ["test"]),
+  bun: () => run(bin("bun"), ["test", "--timeout", "120000"]),
   node: () => {
     // Node runs the suite against the npm package itself: build npm/, compile
     // the tests, then put npm/'s files where the tests import the library from.
@@ -34,7 +34,7 @@ const runtimes = {
       cpSync(join(root, "npm", entry), join(root, "build", entry), { recursive: true, force: true });
     }
     const files = readdirSync(join(root, "build", "tests")).filter((f) => f.endsWith(".test.js")).map((f) => join("build", "tests", f));
-    return run(process.execPath, ["--test", "--test-reporter=spec", ...files]);
+    return run(process.execPath, ["--test", "--test-reporter=spec", "--test-timeout=120000", ...files]);
   },
   // Not a runtime: the npm package built by the node stage, linted, packed,
   // installed with npm and Bun, and Deno's publishing checks.

@@ -27,7 +27,8 @@ interface Row {
 
 // Bun cannot tell a reset during the TLS handshake from a later one.
 const RESET = ["network_error", "tls_handshake_failed"];
-const TIMEOUT_MS = 300;
+// Long enough for a normal answer on a busy machine, short enough to keep the matrix quick.
+const TIMEOUT_MS = 1_000;
 
 const imdsRows = (endpoint: "platformMetadata" | "issueCredential"): Row[] => [
   { name: "HTTP 500", fault: { status: 500 }, once: "ok", always: "managed_identity_request_failed" },
@@ -43,7 +44,7 @@ const imdsRows = (endpoint: "platformMetadata" | "issueCredential"): Row[] => [
   { name: "malformed body", fault: { malformedBody: true }, once: "managed_identity_request_failed", always: "managed_identity_request_failed" },
   { name: "truncated body", fault: { truncatedBody: true }, once: "ok", always: "network_error" },
   { name: "oversized body", fault: { oversizedBodyBytes: 2 * 1024 * 1024 }, once: "response_too_large", always: "response_too_large" },
-  { name: "no answer in time", fault: { delayMs: 5_000 }, once: "ok", always: "request_timeout" },
+  { name: "no answer in time", fault: { delayMs: 10_000 }, once: "ok", always: "request_timeout" },
   ...(endpoint === "platformMetadata"
     ? [{ name: "no Server header", fault: { omitServerHeader: true }, once: "managed_identity_request_failed", always: "managed_identity_request_failed" }]
     : [
@@ -60,7 +61,7 @@ const stsRows = (path: "mi" | "cc"): Row[] => [
   { name: "malformed body", fault: { malformedBody: true }, once: "invalid_response", always: "invalid_response" },
   { name: "truncated body", fault: { truncatedBody: true }, once: "ok", always: "network_error" },
   { name: "oversized body", fault: { oversizedBodyBytes: 2 * 1024 * 1024 }, once: "response_too_large", always: "response_too_large" },
-  { name: "no answer in time", fault: { delayMs: 5_000 }, once: "ok", always: "request_timeout" },
+  { name: "no answer in time", fault: { delayMs: 10_000 }, once: "ok", always: "request_timeout" },
   { name: "invalid_client", fault: { error: "invalid_client" }, once: path === "mi" ? "ok" : "invalid_client", always: "invalid_client" },
   { name: "invalid_resource", fault: { error: "invalid_resource" }, once: "invalid_resource", always: "invalid_resource" },
   { name: "TLS handshake cut", fault: { handshakeFailure: true }, once: "ok", always: "tls_handshake_failed" },
@@ -73,7 +74,7 @@ const resourceRows: Row[] = [
   { name: "connection reset", fault: { reset: true }, once: ["ok", ...RESET], always: RESET },
   { name: "truncated body", fault: { truncatedBody: true }, once: "network_error", always: "network_error" },
   { name: "oversized body", fault: { oversizedBodyBytes: 17 * 1024 * 1024 }, once: "response_too_large", always: "response_too_large" },
-  { name: "no answer in time", fault: { delayMs: 5_000 }, once: "request_timeout", always: "request_timeout" },
+  { name: "no answer in time", fault: { delayMs: 10_000 }, once: "request_timeout", always: "request_timeout" },
   { name: "TLS handshake cut", fault: { handshakeFailure: true }, once: "tls_handshake_failed", always: "tls_handshake_failed" },
 ];
 
