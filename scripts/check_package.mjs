@@ -66,6 +66,10 @@ try {
         cwd: project,
         expect: /consumer: mtls_pop IdentityProvider resource ok=true/,
       });
+      step(`${manager} project runs the mtls-pop bin`, join(project, "node_modules", ".bin", "mtls-pop"), ["--version"], {
+        cwd: project,
+        expect: /^0\.|mtls-pop 0\./m,
+      });
     }
   }
 } finally {
