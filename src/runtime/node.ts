@@ -7,7 +7,7 @@
 
 import * as http from "node:http";
 import * as https from "node:https";
-import { rootCertificates } from "node:tls";
+import { createSecureContext, rootCertificates } from "node:tls";
 import type { BindingCertificate } from "../core/binding_certificate.ts";
 import {
   bufferedResponse,
@@ -60,12 +60,15 @@ export class NodeTransport implements MtlsTransport {
     const key = certificate?.x5tS256 ?? "";
     let agent = this.#agents.get(key);
     if (!agent) {
-      agent = new https.Agent({
-        keepAlive: true,
+      // One secure context per agent, built once. Passing ca/cert/key as agent
+      // options instead makes Node fold them (the whole root store) into the
+      // pool key of every request: ~150 µs of string work per call.
+      const secureContext = createSecureContext({
         ca: this.#ca,
         cert: certificate?.chainPem,
         key: certificate?.exportPrivateKeyPem(),
       });
+      agent = new https.Agent({ keepAlive: true, secureContext });
       this.#agents.set(key, agent);
     }
     return agent;
