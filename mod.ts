@@ -68,3 +68,5 @@ export { readPkcs12 } from "./src/core/pkcs12.ts";
 export type { Pkcs12Contents } from "./src/core/pkcs12.ts";
 export { checkedResult, MtlsPopTokenAcquirer, toScope } from "./src/acquirer/mtls_pop_token_acquirer.ts";
 export type { AcquireOptions } from "./src/acquirer/mtls_pop_token_acquirer.ts";
+export { defaultBindingStoreDirectory, FileBindingStore } from "./src/runtime/file_binding_store.ts";
+export type { FileBindingStoreOptions } from "./src/runtime/file_binding_store.ts";
