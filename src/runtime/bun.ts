@@ -9,6 +9,7 @@ import { rootCertificates } from "node:tls";
 import type { BindingCertificate } from "../core/binding_certificate.ts";
 import {
   caList,
+  CertificatePools,
   closedTransport,
   fetchBuffered,
   type MtlsRequest,
@@ -37,7 +38,8 @@ interface BunTlsOptions {
 export class BunTransport implements MtlsTransport {
   /** Always `"bun"`. */
   readonly runtime = "bun" as const;
-  readonly #tls = new Map<string, BunTlsOptions>();
+  // One options object per certificate, so Bun's pool sees the same TLS configuration each time.
+  readonly #tls = new CertificatePools<BunTlsOptions>((c) => this.#createTlsOptions(c));
   readonly #ca: string[] | undefined;
   readonly #defaults: TransportDefaults;
   #closed = false;
@@ -53,24 +55,22 @@ export class BunTransport implements MtlsTransport {
     this.#defaults = transportDefaults(options);
   }
 
-  // One options object per certificate, so Bun's pool sees the same TLS config each time.
-  #tlsFor(certificate: BindingCertificate | undefined): BunTlsOptions {
-    const key = certificate?.x5tS256 ?? "";
-    let options = this.#tls.get(key);
-    if (!options) {
-      options = {
-        ...(this.#ca ? { ca: this.#ca } : {}),
-        ...(certificate ? { cert: certificate.chainPem, key: certificate.exportPrivateKeyPem() } : {}),
-      };
-      this.#tls.set(key, options);
-    }
-    return options;
+  #createTlsOptions(certificate: BindingCertificate | undefined): BunTlsOptions {
+    return {
+      ...(this.#ca ? { ca: this.#ca } : {}),
+      ...(certificate ? { cert: certificate.chainPem, key: certificate.exportPrivateKeyPem() } : {}),
+    };
   }
 
   /** Sends one request; see {@link MtlsTransport.send}. */
   async send(url: string | URL, request: MtlsRequest = {}): Promise<Response> {
     if (this.#closed) throw closedTransport("BunTransport");
-    return await fetchBuffered(url, request, this.#defaults, { tls: this.#tlsFor(request.clientCertificate) }, bunReset);
+    return await fetchBuffered(url, request, this.#defaults, { tls: this.#tls.get(request.clientCertificate) }, bunReset);
+  }
+
+  /** Forgets the TLS configuration of one certificate; Bun closes idle connections itself. */
+  release(certificate: BindingCertificate): void {
+    this.#tls.release(certificate);
   }
 
   /** Forgets the TLS configurations; Bun closes idle pooled connections itself. */

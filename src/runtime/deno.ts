@@ -8,6 +8,7 @@
 import type { BindingCertificate } from "../core/binding_certificate.ts";
 import {
   caList,
+  CertificatePools,
   closedTransport,
   fetchBuffered,
   type MtlsRequest,
@@ -43,7 +44,7 @@ function deno(): DenoApi {
 export class DenoTransport implements MtlsTransport {
   /** Always `"deno"`. */
   readonly runtime = "deno" as const;
-  readonly #clients = new Map<string, DenoHttpClient>();
+  readonly #clients = new CertificatePools<DenoHttpClient>((c) => this.#createClient(c), (client) => client.close());
   readonly #ca: string[];
   readonly #defaults: TransportDefaults;
   #closed = false;
@@ -58,29 +59,27 @@ export class DenoTransport implements MtlsTransport {
     this.#defaults = transportDefaults(options);
   }
 
-  #clientFor(certificate: BindingCertificate | undefined): DenoHttpClient {
-    const key = certificate?.x5tS256 ?? "";
-    let client = this.#clients.get(key);
-    if (!client) {
-      client = deno().createHttpClient({
-        caCerts: this.#ca.length ? this.#ca : undefined,
-        ...(certificate ? { cert: certificate.chainPem, key: certificate.exportPrivateKeyPem() } : {}),
-      });
-      this.#clients.set(key, client);
-    }
-    return client;
+  #createClient(certificate: BindingCertificate | undefined): DenoHttpClient {
+    return deno().createHttpClient({
+      caCerts: this.#ca.length ? this.#ca : undefined,
+      ...(certificate ? { cert: certificate.chainPem, key: certificate.exportPrivateKeyPem() } : {}),
+    });
   }
 
   /** Sends one request; see {@link MtlsTransport.send}. */
   async send(url: string | URL, request: MtlsRequest = {}): Promise<Response> {
     if (this.#closed) throw closedTransport("DenoTransport");
-    return await fetchBuffered(url, request, this.#defaults, { client: this.#clientFor(request.clientCertificate) });
+    return await fetchBuffered(url, request, this.#defaults, { client: this.#clients.get(request.clientCertificate) });
+  }
+
+  /** Closes the HTTP client of one certificate; see {@link MtlsTransport.release}. */
+  release(certificate: BindingCertificate): void {
+    this.#clients.release(certificate);
   }
 
   /** Closes every HTTP client and so every pooled connection. */
   close(): Promise<void> {
     this.#closed = true;
-    for (const client of this.#clients.values()) client.close();
     this.#clients.clear();
     return Promise.resolve();
   }

@@ -12,6 +12,7 @@ import type { BindingCertificate } from "../core/binding_certificate.ts";
 import {
   bufferedResponse,
   caList,
+  CertificatePools,
   closedTransport,
   checkedUrl,
   concat,
@@ -39,7 +40,7 @@ type Socketish = { encrypted?: boolean; once(event: string, listener: () => void
 export class NodeTransport implements MtlsTransport {
   /** Always `"node"`. */
   readonly runtime = "node" as const;
-  readonly #agents = new Map<string, https.Agent>();
+  readonly #agents = new CertificatePools<https.Agent>((c) => this.#createAgent(c), (agent) => agent.destroy());
   readonly #httpAgent = new http.Agent({ keepAlive: true });
   readonly #ca: string[] | undefined;
   readonly #defaults: TransportDefaults;
@@ -56,22 +57,16 @@ export class NodeTransport implements MtlsTransport {
     this.#defaults = transportDefaults(options);
   }
 
-  #agentFor(certificate: BindingCertificate | undefined): https.Agent {
-    const key = certificate?.x5tS256 ?? "";
-    let agent = this.#agents.get(key);
-    if (!agent) {
-      // One secure context per agent, built once. Passing ca/cert/key as agent
-      // options instead makes Node fold them (the whole root store) into the
-      // pool key of every request: ~150 µs of string work per call.
-      const secureContext = createSecureContext({
-        ca: this.#ca,
-        cert: certificate?.chainPem,
-        key: certificate?.exportPrivateKeyPem(),
-      });
-      agent = new https.Agent({ keepAlive: true, secureContext });
-      this.#agents.set(key, agent);
-    }
-    return agent;
+  #createAgent(certificate: BindingCertificate | undefined): https.Agent {
+    // One secure context per agent, built once. Passing ca/cert/key as agent
+    // options instead makes Node fold them (the whole root store) into the
+    // pool key of every request: ~150 µs of string work per call.
+    const secureContext = createSecureContext({
+      ca: this.#ca,
+      cert: certificate?.chainPem,
+      key: certificate?.exportPrivateKeyPem(),
+    });
+    return new https.Agent({ keepAlive: true, secureContext });
   }
 
   /** Sends one request; see {@link MtlsTransport.send}. */
@@ -102,7 +97,7 @@ export class NodeTransport implements MtlsTransport {
       const options: https.RequestOptions = {
         method: request.method ?? "GET",
         headers: request.headers,
-        agent: secure ? this.#agentFor(request.clientCertificate) : this.#httpAgent,
+        agent: secure ? this.#agents.get(request.clientCertificate) : this.#httpAgent,
         signal: deadline.signal,
       };
       const req = (secure ? https : http).request(target, options, (res) => {
@@ -156,10 +151,14 @@ export class NodeTransport implements MtlsTransport {
     });
   }
 
+  /** Destroys the connections of one certificate; see {@link MtlsTransport.release}. */
+  release(certificate: BindingCertificate): void {
+    this.#agents.release(certificate);
+  }
+
   /** Destroys every pooled connection. */
   close(): Promise<void> {
     this.#closed = true;
-    for (const agent of this.#agents.values()) agent.destroy();
     this.#agents.clear();
     this.#httpAgent.destroy();
     return Promise.resolve();

@@ -77,8 +77,66 @@ export interface MtlsTransport {
   readonly runtime: RuntimeName;
   /** Sends one request; the returned `Response`'s body is already in memory. */
   send(url: string | URL, request?: MtlsRequest): Promise<Response>;
+  /**
+   * Closes the connections pooled for one client certificate (a binding that
+   * was replaced). Optional: pools of expired certificates are dropped anyway.
+   */
+  release?(certificate: BindingCertificate): void;
   /** Closes every pooled connection. The transport must not be used afterwards. */
   close(): Promise<void>;
+}
+
+/**
+ * Connection pools (agents, HTTP clients, TLS options) by client certificate.
+ * A pool whose certificate has expired is dropped when the next pool is
+ * made, so a long-running process that rotates bindings keeps a bounded
+ * number of them.
+ */
+export class CertificatePools<Pool> {
+  readonly #pools = new Map<string, { pool: Pool; notAfter: number }>();
+  readonly #create: (certificate: BindingCertificate | undefined) => Pool;
+  readonly #dispose: (pool: Pool) => void;
+
+  constructor(create: (certificate: BindingCertificate | undefined) => Pool, dispose: (pool: Pool) => void = () => {}) {
+    this.#create = create;
+    this.#dispose = dispose;
+  }
+
+  /** The pool for a certificate (or for no certificate), made on first use. */
+  get(certificate: BindingCertificate | undefined): Pool {
+    const key = certificate?.x5tS256 ?? "";
+    const found = this.#pools.get(key);
+    if (found) return found.pool;
+    const now = Date.now();
+    for (const [k, entry] of this.#pools) {
+      if (entry.notAfter <= now) {
+        this.#pools.delete(k);
+        this.#dispose(entry.pool);
+      }
+    }
+    const pool = this.#create(certificate);
+    this.#pools.set(key, { pool, notAfter: certificate?.notAfter.getTime() ?? Infinity });
+    return pool;
+  }
+
+  /** Drops the pool of one certificate. */
+  release(certificate: BindingCertificate): void {
+    const entry = this.#pools.get(certificate.x5tS256);
+    if (!entry) return;
+    this.#pools.delete(certificate.x5tS256);
+    this.#dispose(entry.pool);
+  }
+
+  /** Drops every pool. */
+  clear(): void {
+    for (const entry of this.#pools.values()) this.#dispose(entry.pool);
+    this.#pools.clear();
+  }
+
+  /** Number of pools held. */
+  get size(): number {
+    return this.#pools.size;
+  }
 }
 
 /**
