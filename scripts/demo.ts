@@ -5,6 +5,7 @@
 // (IdentityProvider, then Cache), calls the emulator's resource with each
 // token over mTLS, and exits 0.
 import {
+  type AuthenticationResult,
   ConfidentialClientApplication,
   detectRuntime,
   ManagedIdentityApplication,
@@ -29,6 +30,24 @@ console.log(`  mTLS STS ${emu.mtlsEndpoint}`);
 console.log(`  resource ${emu.resourceUrl}\n`);
 console.log("Managed identity over IMDSv2 (key + CSR -> binding certificate -> mtls_pop token over mTLS)");
 
+/** Calls the emulator's resource with the second token and prints what both calls gave; true if the call worked. */
+async function callAndReport(
+  name: string,
+  first: AuthenticationResult,
+  second: AuthenticationResult,
+  caller: ResourceCaller,
+): Promise<boolean> {
+  const res = await caller.fetch(`${emu.resourceUrl}demo`);
+  const echo = await res.json() as { ok?: boolean; appid?: string };
+  console.log(`\n  ${name}`);
+  console.log(`    token type          ${first.tokenType}`);
+  console.log(`    binding certificate ${first.bindingCertificate.thumbprint} (${first.bindingCertificate.subject})`);
+  console.log(`    token expires       ${first.expiresOn.toISOString()}`);
+  console.log(`    token source        1st call: ${first.tokenSource}, 2nd call: ${second.tokenSource}`);
+  console.log(`    resource call       HTTP ${res.status}, caller ${echo.appid}, bound to x5t#S256 ${second.bindingCertificate.x5tS256}`);
+  return res.ok && echo.ok === true;
+}
+
 let failures = 0;
 try {
   for (const [name, id] of identities) {
@@ -37,15 +56,7 @@ try {
       const first = await app.acquireToken({ resource });
       const second = await app.acquireToken({ resource });
       await using caller = new ResourceCaller(second, { caCertificates: emu.caCertificatePem });
-      const res = await caller.fetch(`${emu.resourceUrl}demo`);
-      const echo = await res.json() as { ok?: boolean; appid?: string };
-      if (!res.ok || echo.ok !== true) failures++;
-      console.log(`\n  ${name}`);
-      console.log(`    token type          ${first.tokenType}`);
-      console.log(`    binding certificate ${first.bindingCertificate.thumbprint} (${first.bindingCertificate.subject})`);
-      console.log(`    token expires       ${first.expiresOn.toISOString()}`);
-      console.log(`    token source        1st call: ${first.tokenSource}, 2nd call: ${second.tokenSource}`);
-      console.log(`    resource call       HTTP ${res.status}, caller ${echo.appid}, bound to x5t#S256 ${second.bindingCertificate.x5tS256}`);
+      if (!(await callAndReport(name, first, second, caller))) failures++;
     } finally {
       await app.close();
     }
@@ -65,15 +76,7 @@ try {
     const first = await cca.acquireTokenForClient({ scopes: [`${resource}/.default`] });
     const second = await cca.acquireTokenForClient({ scopes: [`${resource}/.default`] });
     await using caller = new ResourceCaller(second, { caCertificates: emu.caCertificatePem });
-    const res = await caller.fetch(`${emu.resourceUrl}demo`);
-    const echo = await res.json() as { ok?: boolean; appid?: string };
-    if (!res.ok || echo.ok !== true) failures++;
-    console.log(`\n  confidential client`);
-    console.log(`    token type          ${first.tokenType}`);
-    console.log(`    binding certificate ${first.bindingCertificate.thumbprint} (${first.bindingCertificate.subject})`);
-    console.log(`    token expires       ${first.expiresOn.toISOString()}`);
-    console.log(`    token source        1st call: ${first.tokenSource}, 2nd call: ${second.tokenSource}`);
-    console.log(`    resource call       HTTP ${res.status}, caller ${echo.appid}, bound to x5t#S256 ${second.bindingCertificate.x5tS256}`);
+    if (!(await callAndReport("confidential client", first, second, caller))) failures++;
   } finally {
     await cca.close();
   }

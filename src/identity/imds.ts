@@ -10,6 +10,7 @@ import { decodeBase64 } from "../core/base64.ts";
 import { type CertificateInfo, parseCertificate } from "../core/certificate.ts";
 import type { ComputeUnitId } from "../core/csr.ts";
 import { ErrorCode, MsalClientError, MsalServiceError } from "../core/errors.ts";
+import { parseJsonObject } from "../core/json.ts";
 import type { MtlsTransport } from "../runtime/transport.ts";
 import { type LibraryLogger, pii } from "../token/logger.ts";
 import { imdsRetryPolicy, type Sleep, withRetries } from "../token/retry.ts";
@@ -94,14 +95,7 @@ export class ImdsClient {
       },
     );
     const text = await response.text();
-    let json: Record<string, unknown> | undefined;
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) json = parsed as Record<string, unknown>;
-    } catch {
-      json = undefined;
-    }
-    return { response, json, text };
+    return { response, json: parseJsonObject(text), text };
   }
 
   /** `GET /metadata/identity/getplatformmetadata`. */

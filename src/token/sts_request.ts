@@ -9,6 +9,7 @@
 
 import type { BindingCertificate } from "../core/binding_certificate.ts";
 import { ErrorCode, MsalServiceError } from "../core/errors.ts";
+import { parseJsonObject } from "../core/json.ts";
 import { platformDescription } from "../runtime/env.ts";
 import type { MtlsTransport } from "../runtime/transport.ts";
 import { SKU, VERSION } from "../version.ts";
@@ -96,14 +97,7 @@ export async function requestMtlsPopToken(request: StsTokenRequest): Promise<Sts
         logger.warning`STS attempt failed (${"response" in attempt ? `HTTP ${attempt.response.status}` : "no response"}); retrying in ${delay} ms.`,
     },
   );
-  const text = await response.text();
-  let json: Record<string, unknown> | undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) json = parsed as Record<string, unknown>;
-  } catch {
-    json = undefined;
-  }
+  const json = parseJsonObject(await response.text());
   const retryAfter = retryAfterMs(response.headers, request.now());
   const serverCorrelation = typeof json?.correlation_id === "string" ? json.correlation_id : correlationId;
 
