@@ -77,6 +77,7 @@ try {
 }
 
 step("deno check", process.execPath, [join(root, "scripts", "run_deno.mjs"), "check", "mod.ts", "emulator.ts"]);
+step("every export has JSDoc with an @example", process.execPath, [join(root, "scripts", "check_docs.mjs")]);
 step("deno doc --lint", process.execPath, [join(root, "scripts", "run_deno.mjs"), "doc", "--lint", "--quiet", "mod.ts", "emulator.ts"]);
 const publish = spawnSync(bin("deno"), ["publish", "--dry-run", "--allow-dirty"], { cwd: root, encoding: "utf8", timeout: 60_000 });
 const publishOutput = `${publish.stdout}${publish.stderr}`;

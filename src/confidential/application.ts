@@ -12,6 +12,7 @@ import { createTransport } from "../runtime/detect.ts";
 import type { MtlsTransport } from "../runtime/transport.ts";
 import { imdsBaseUrl } from "../identity/application.ts";
 import { TokenAcquisition } from "../token/acquisition.ts";
+import { newCorrelationId } from "../token/correlation_id.ts";
 import { type CachedToken, tokenTimes } from "../token/cache.ts";
 import { LibraryLogger, type Logger, pii } from "../token/logger.ts";
 import type { AuthenticationResult } from "../token/result.ts";
@@ -224,7 +225,7 @@ export class ConfidentialClientApplication {
     const key = `${certificate.x5tS256}|${[...scopes].sort().join(" ")}`;
     return await this.#tokens.acquire(
       key,
-      { forceRefresh: request.forceRefresh, signal: request.signal, correlationId: request.correlationId ?? crypto.randomUUID() },
+      { forceRefresh: request.forceRefresh, signal: request.signal, correlationId: request.correlationId ?? newCorrelationId() },
       (signal, correlationId) => this.#fetchToken(certificate, scopes.join(" "), signal, correlationId),
     );
   }

@@ -11,6 +11,7 @@ import { createTransport } from "../runtime/detect.ts";
 import { readEnv } from "../runtime/env.ts";
 import type { MtlsTransport } from "../runtime/transport.ts";
 import { TokenAcquisition } from "../token/acquisition.ts";
+import { newCorrelationId } from "../token/correlation_id.ts";
 import { type CachedToken, tokenTimes } from "../token/cache.ts";
 import { LibraryLogger, type Logger } from "../token/logger.ts";
 import type { AuthenticationResult } from "../token/result.ts";
@@ -28,7 +29,20 @@ import { type BindingStore, fromStoredBinding, toStoredBinding } from "./binding
 import { DEFAULT_IMDS_ENDPOINT, ImdsClient } from "./imds.ts";
 import { ManagedIdentityId } from "./managed_identity_id.ts";
 
-/** Options of {@link ManagedIdentityApplication}. */
+/**
+ * Options of {@link ManagedIdentityApplication}.
+ *
+ * @example
+ * ```ts
+ * import { FileBindingStore, ManagedIdentityApplication, ManagedIdentityId, type ManagedIdentityApplicationOptions } from "mtls-pop";
+ * const options: ManagedIdentityApplicationOptions = {
+ *   id: ManagedIdentityId.userAssignedObjectId("ecb2ad92-3e55-4e5a-9c4f-2b7cbd4e8d11"),
+ *   bindingStore: new FileBindingStore(),
+ *   requestTimeoutMs: 10_000,
+ * };
+ * const app = new ManagedIdentityApplication(options);
+ * ```
+ */
 export interface ManagedIdentityApplicationOptions {
   /** The identity; system-assigned by default. */
   id?: ManagedIdentityId;
@@ -52,7 +66,16 @@ export interface ManagedIdentityApplicationOptions {
   bindingStore?: BindingStore;
 }
 
-/** One `acquireToken` call. */
+/**
+ * One `acquireToken` call.
+ *
+ * @example
+ * ```ts
+ * import type { AcquireTokenRequest } from "mtls-pop";
+ * const request: AcquireTokenRequest = { resource: "https://vault.azure.net", signal: AbortSignal.timeout(15_000) };
+ * const result = await app.acquireToken(request);
+ * ```
+ */
 export interface AcquireTokenRequest {
   /** The resource, e.g. `https://vault.azure.net`; a trailing `/` or `/.default` is dropped. */
   resource: string;
@@ -63,6 +86,9 @@ export interface AcquireTokenRequest {
   /** Correlation id sent to IMDS and the STS; a new UUID by default. */
   correlationId?: string;
 }
+
+/** How many resource strings an application remembers the normal form of. */
+const RESOURCE_MEMO_LIMIT = 1024;
 
 /** The resource as the STS wants it: no trailing `/` and no `/.default`. */
 export function normaliseResource(resource: unknown): string {
@@ -78,7 +104,8 @@ export function normaliseResource(resource: unknown): string {
 
 /** The IMDS base URL from the option, the environment, or the default. */
 export function imdsBaseUrl(option: string | undefined): string {
-  const configured = option ?? readEnv("AZURE_POD_IDENTITY_AUTHORITY_HOST") ?? DEFAULT_IMDS_ENDPOINT;
+  // An empty variable counts as unset, as it does for MSAL.
+  const configured = option ?? (readEnv("AZURE_POD_IDENTITY_AUTHORITY_HOST") || undefined) ?? DEFAULT_IMDS_ENDPOINT;
   let url: URL;
   try {
     url = new URL(configured);
@@ -124,6 +151,10 @@ export class ManagedIdentityApplication {
   readonly #storeKey: string;
   #binding: Binding | undefined;
   #closed = false;
+  /** Normal forms of the resource strings seen (see #normalisedResource). */
+  readonly #resourceMemo = new Map<string, string>();
+  /** Whether a cached token is bound to the binding in use; made once, as acquireToken is the hot path. */
+  readonly #boundToCurrentBinding = (entry: CachedToken): boolean => entry.bindingCertificate === this.#binding?.certificate;
 
   /**
    * Creates it.
@@ -165,16 +196,33 @@ export class ManagedIdentityApplication {
     if (this.#closed) return Promise.reject(new MsalClientError(ErrorCode.invalidRequest, "This application is closed."));
     let resource: string;
     try {
-      resource = normaliseResource(request?.resource);
+      resource = this.#normalisedResource(request?.resource);
     } catch (e) {
       return Promise.reject(e);
     }
     return this.#tokens.acquire(
       resource,
-      { forceRefresh: request.forceRefresh, signal: request.signal, correlationId: request.correlationId ?? crypto.randomUUID() },
+      { forceRefresh: request.forceRefresh, signal: request.signal, correlationId: request.correlationId ?? newCorrelationId() },
       (signal, correlationId) => this.#fetchToken(resource, signal, correlationId),
-      (entry) => entry.bindingCertificate === this.#binding?.certificate,
+      this.#boundToCurrentBinding,
     );
+  }
+
+  /**
+   * {@link normaliseResource}, remembered per resource string: on a cache hit
+   * its trim and three regular expressions cost more than the rest of the
+   * lookup. Only valid resources are remembered (invalid ones throw each
+   * time), and at most {@link RESOURCE_MEMO_LIMIT} of them.
+   */
+  #normalisedResource(resource: unknown): string {
+    if (typeof resource === "string") {
+      const known = this.#resourceMemo.get(resource);
+      if (known !== undefined) return known;
+    }
+    const normalised = normaliseResource(resource);
+    if (this.#resourceMemo.size >= RESOURCE_MEMO_LIMIT) this.#resourceMemo.clear();
+    this.#resourceMemo.set(resource as string, normalised);
+    return normalised;
   }
 
   async #fetchToken(resource: string, signal: AbortSignal, correlationId: string): Promise<CachedToken> {
@@ -236,7 +284,7 @@ export class ManagedIdentityApplication {
         binding = await mintBinding(context, correlationId, signal);
       }
       await this.#store?.save(this.#storeKey, toStoredBinding(binding)).catch((error) => {
-        this.#logger.warning`Could not save the binding to the store: ${(error as Error)?.name ?? "error"}.`;
+        this.#logger.warning`Could not save the binding to the store: ${describeStoreError(error)}.`;
       });
     }
     const previous = this.#binding;
@@ -251,7 +299,7 @@ export class ManagedIdentityApplication {
     try {
       stored = await this.#store.load(this.#storeKey);
     } catch (error) {
-      this.#logger.warning`Could not read the binding store: ${(error as Error)?.name ?? "error"}; minting instead.`;
+      this.#logger.warning`Could not read the binding store: ${describeStoreError(error)}; minting instead.`;
       return undefined;
     }
     if (stored === undefined) return undefined;
@@ -289,4 +337,12 @@ export class ManagedIdentityApplication {
 function bindingRejected(error: unknown): boolean {
   return (error instanceof MsalServiceError && error.errorCode === ErrorCode.invalidClient) ||
     (error instanceof MsalClientError && error.errorCode === ErrorCode.tlsHandshakeFailed);
+}
+
+/** A store error for the log: its code and message (paths, never key material: stores get none in messages). */
+function describeStoreError(error: unknown): string {
+  const e = error as { errorCode?: unknown; message?: unknown; name?: unknown };
+  const code = typeof e?.errorCode === "string" ? `${e.errorCode}: ` : "";
+  const message = typeof e?.message === "string" ? e.message : String(e?.name ?? "error");
+  return (code + message).replace(/\s+/g, " ").slice(0, 300);
 }

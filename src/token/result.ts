@@ -8,10 +8,28 @@
 
 import type { BindingCertificate, BindingCertificateSummary } from "../core/binding_certificate.ts";
 
-/** Where a token came from. */
+/**
+ * Where a token came from.
+ *
+ * @example
+ * ```ts
+ * import type { TokenSource } from "mtls-pop";
+ * const source: TokenSource = (await app.acquireToken({ resource: "https://vault.azure.net" })).tokenSource;
+ * if (source === "IdentityProvider") console.log("fetched a new token");
+ * ```
+ */
 export type TokenSource = "IdentityProvider" | "Cache";
 
-/** What {@link AuthenticationResult.toJSON} shows: everything but the token. */
+/**
+ * What {@link AuthenticationResult.toJSON} shows: everything but the token.
+ *
+ * @example
+ * ```ts
+ * import type { AuthenticationResultSummary } from "mtls-pop";
+ * const summary: AuthenticationResultSummary = result.toJSON();
+ * console.log(summary.tokenSource, summary.expiresOn, summary.accessToken); // ... "[redacted]"
+ * ```
+ */
 export interface AuthenticationResultSummary {
   /** Always `"mtls_pop"`. */
   tokenType: "mtls_pop";
@@ -29,7 +47,20 @@ export interface AuthenticationResultSummary {
   accessToken: "[redacted]";
 }
 
-/** The fields of an {@link AuthenticationResult}. */
+/**
+ * The fields of an {@link AuthenticationResult}: for code that builds results
+ * itself (a custom acquirer, a test double).
+ *
+ * @example
+ * ```ts
+ * import { AuthenticationResult, type AuthenticationResultInit } from "mtls-pop";
+ * const init: AuthenticationResultInit = {
+ *   accessToken, bindingCertificate, tokenSource: "Cache",
+ *   expiresOn: new Date(Date.now() + 3600_000), refreshOn: undefined, correlationId: crypto.randomUUID(),
+ * };
+ * const result = new AuthenticationResult(init);
+ * ```
+ */
 export interface AuthenticationResultInit {
   /** The access token. */
   accessToken: string;
