@@ -42,7 +42,7 @@ export class NodeTransport implements MtlsTransport {
   readonly runtime = "node" as const;
   readonly #agents = new CertificatePools<https.Agent>((c) => this.#createAgent(c), (agent) => agent.destroy());
   readonly #httpAgent = new http.Agent({ keepAlive: true });
-  readonly #ca: string[] | undefined;
+  readonly #extraCa: string[];
   readonly #defaults: TransportDefaults;
   #closed = false;
 
@@ -52,8 +52,7 @@ export class NodeTransport implements MtlsTransport {
    * @param options extra roots, default timeout and body cap
    */
   constructor(options: MtlsTransportOptions = {}) {
-    const extra = caList(options.caCertificates);
-    this.#ca = extra.length ? [...rootCertificates, ...extra] : undefined;
+    this.#extraCa = caList(options.caCertificates);
     this.#defaults = transportDefaults(options);
   }
 
@@ -61,11 +60,18 @@ export class NodeTransport implements MtlsTransport {
     // One secure context per agent, built once. Passing ca/cert/key as agent
     // options instead makes Node fold them (the whole root store) into the
     // pool key of every request: ~150 µs of string work per call.
-    const secureContext = createSecureContext({
-      ca: this.#ca,
-      cert: certificate?.chainPem,
-      key: certificate?.exportPrivateKeyPem(),
-    });
+    const cert = certificate?.chainPem;
+    const key = certificate?.exportPrivateKeyPem();
+    let secureContext = createSecureContext({ cert, key });
+    const native = (secureContext as { context?: { addCACert?: (pem: string) => void } }).context;
+    if (this.#extraCa.length && typeof native?.addCACert === "function") {
+      // Extra roots on top of Node's own (already parsed) root store: ~3 ms,
+      // where `ca: [...rootCertificates, ...extra]` re-parses ~145 PEMs, ~17 ms
+      // on every new binding. `context` is Node's native SecureContext.
+      for (const pem of this.#extraCa) native.addCACert(pem);
+    } else if (this.#extraCa.length) {
+      secureContext = createSecureContext({ ca: [...rootCertificates, ...this.#extraCa], cert, key });
+    }
     return new https.Agent({ keepAlive: true, secureContext });
   }
 
@@ -93,12 +99,11 @@ export class NodeTransport implements MtlsTransport {
         deadline.done();
         reject(error);
       };
-      if (deadline.signal.aborted) return fail(requestFailure(deadline.signal.reason, deadline, target));
+      if (deadline.aborted) return fail(requestFailure(deadline.reason, deadline, target));
       const options: https.RequestOptions = {
         method: request.method ?? "GET",
         headers: request.headers,
         agent: secure ? this.#agents.get(request.clientCertificate) : this.#httpAgent,
-        signal: deadline.signal,
       };
       const req = (secure ? https : http).request(target, options, (res) => {
         responded = true;
@@ -123,14 +128,14 @@ export class NodeTransport implements MtlsTransport {
         res.on("end", () => {
           if (!res.complete) return fail(requestFailure(new Error("response ended early"), deadline, target));
           deadline.done();
-          const headers = new Headers();
-          for (const [name, value] of Object.entries(res.headers)) {
-            if (value === undefined) continue;
-            for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
-          }
+          // rawHeaders keeps repeated headers (set-cookie) as separate pairs.
+          const headers: Array<[string, string]> = [];
+          const raw = res.rawHeaders;
+          for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
           resolve(bufferedResponse(res.statusCode ?? 0, res.statusMessage ?? "", headers, concat(chunks, total)));
         });
       });
+      deadline.onAbort((reason) => req.destroy(reason instanceof Error ? reason : new Error(String(reason))));
       req.on("socket", (socket: Socketish) => {
         if (!secure || req.reusedSocket) {
           handshakeDone = true;

@@ -188,31 +188,68 @@ export function checkedUrl(url: string | URL): URL {
 }
 
 /**
- * One abort signal for a request: the caller's signal and a timeout. The
- * timer is cleared by `done()`, so no handle outlives the request.
+ * The end of a request: the caller's signal or the timeout, whichever comes
+ * first. Adapters either take `signal` (made on first use, for `fetch`) or
+ * register `onAbort` (Node, which destroys the request itself: no
+ * AbortController per call). The timer is cleared by `done()`, so no handle
+ * outlives the request.
  */
 export class RequestDeadline {
-  readonly signal: AbortSignal;
-  readonly #controller = new AbortController();
   readonly #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #caller: AbortSignal | undefined;
-  readonly #onCallerAbort = () => this.#controller.abort(this.#caller?.reason);
+  readonly #onCallerAbort = () => this.#abort(this.#caller?.reason);
+  #controller: AbortController | undefined;
+  #listener: ((reason: unknown) => void) | undefined;
+  #aborted = false;
+  #reason: unknown;
   #timedOut = false;
 
   constructor(readonly timeoutMs: number, caller?: AbortSignal) {
-    this.signal = this.#controller.signal;
     this.#caller = caller;
     if (caller?.aborted) {
-      this.#controller.abort(caller.reason);
+      this.#abort(caller.reason);
       return;
     }
     caller?.addEventListener("abort", this.#onCallerAbort, { once: true });
     if (Number.isFinite(timeoutMs)) {
       this.#timer = setTimeout(() => {
         this.#timedOut = true;
-        this.#controller.abort(new MsalClientError(ErrorCode.requestTimeout, `The request took longer than ${timeoutMs} ms.`));
+        this.#abort(new MsalClientError(ErrorCode.requestTimeout, `The request took longer than ${timeoutMs} ms.`));
       }, timeoutMs);
     }
+  }
+
+  /** An AbortSignal that aborts with the deadline. */
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Calls `listener` once when the deadline passes or the caller aborts (at once if that already happened). */
+  onAbort(listener: (reason: unknown) => void): void {
+    if (this.#aborted) listener(this.#reason);
+    else this.#listener = listener;
+  }
+
+  /** Whether the request must stop. */
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  /** Why it must stop. */
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  #abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+    this.#listener?.(reason);
   }
 
   /** Whether the caller (not the timeout) aborted. */
@@ -229,12 +266,13 @@ export class RequestDeadline {
   done(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#caller?.removeEventListener("abort", this.#onCallerAbort);
+    this.#listener = undefined;
   }
 }
 
 /** The error a request ends with, given why it ended. */
 export function requestFailure(error: unknown, deadline: RequestDeadline, url: URL, tlsHint = false): unknown {
-  if (deadline.abortedByCaller) return deadline.signal.reason;
+  if (deadline.abortedByCaller) return deadline.reason;
   if (deadline.timedOut) {
     return new MsalClientError(ErrorCode.requestTimeout, `${url.origin} did not answer within ${deadline.timeoutMs} ms.`, {
       cause: error,
@@ -320,7 +358,7 @@ export function concat(chunks: readonly Uint8Array[], total = chunks.reduce((n, 
 }
 
 /** A `Response` around bytes already read (status 1xx/204/304 carry no body). */
-export function bufferedResponse(status: number, statusText: string, headers: Headers, body: Uint8Array): Response {
+export function bufferedResponse(status: number, statusText: string, headers: HeadersInit, body: Uint8Array): Response {
   const nullBody = status === 204 || status === 205 || status === 304;
   return new Response(nullBody ? null : (body as BodyInit), { status, statusText, headers });
 }
