@@ -30,7 +30,7 @@ export type { CreateTransportOptions } from "./src/runtime/detect.ts";
 export { NodeTransport } from "./src/runtime/node.ts";
 export { DenoTransport } from "./src/runtime/deno.ts";
 export { BunTransport } from "./src/runtime/bun.ts";
-export type { MtlsRequest, MtlsTransport, MtlsTransportOptions, RuntimeName } from "./src/runtime/transport.ts";
+export type { BufferedReply, MtlsRequest, MtlsTransport, MtlsTransportOptions, RuntimeName } from "./src/runtime/transport.ts";
 export { ResourceCaller } from "./src/resource/caller.ts";
 export type { BoundToken, ResourceCallerOptions, ResourceRequestInit } from "./src/resource/caller.ts";
 export { MtlsPopTokenError, verifyMtlsPopToken } from "./src/resource/verify.ts";

@@ -103,6 +103,23 @@ describe("ResourceCaller against the emulator's resource", () => {
     assert.equal(seen.body, '{"a":1}');
   });
 
+  it("works with a transport that only has send(), and transports' exchange() matches send()", async () => {
+    const inner = f.transport;
+    const sendOnly: MtlsTransport = { runtime: inner.runtime, send: (u, r) => inner.send(u, r), close: () => Promise.resolve() };
+    await using caller = new ResourceCaller(bound(a), { transport: sendOnly });
+    assert.equal(JSON.parse(await caller.callResource(emu.resourceUrl)).ok, true);
+    f.emu.faults.add("resource", { status: 503, body: { error: "busy" }, retryAfter: 4 });
+    const error = await caller.callResource(emu.resourceUrl).catch((e) => e);
+    assert.equal(error.status, 503);
+    assert.equal(error.retryAfter, 4000);
+    const request = { headers: { authorization: `mtls_pop ${a.accessToken}` }, clientCertificate: a.binding };
+    const viaExchange = await inner.exchange!(emu.resourceUrl, request);
+    const viaSend = await inner.send(emu.resourceUrl, request);
+    assert.equal(viaExchange.status, viaSend.status);
+    assert.equal(viaExchange.headers.get("Content-Type"), viaSend.headers.get("content-type"));
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(viaExchange.body)).appid, (await viaSend.json()).appid);
+  });
+
   it("curl (OpenSSL) with --cert --key --cacert calls the resource with the token and gets 200", async () => {
     const dir = tempDir();
     try {

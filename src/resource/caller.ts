@@ -9,7 +9,7 @@
 import type { BindingCertificate } from "../core/binding_certificate.ts";
 import { ErrorCode, MsalClientError, MsalServiceError } from "../core/errors.ts";
 import { createTransport } from "../runtime/detect.ts";
-import type { MtlsTransport } from "../runtime/transport.ts";
+import type { BufferedReply, MtlsRequest, MtlsTransport } from "../runtime/transport.ts";
 
 /**
  * What a {@link ResourceCaller} needs from a token result.
@@ -138,6 +138,28 @@ export class ResourceCaller {
    * Only `https:` URLs are accepted: a PoP token is never sent in clear text.
    */
   async fetch(url: string | URL, init: ResourceRequestInit = {}): Promise<Response> {
+    const [target, request] = this.#request(url, init);
+    return await this.#transport.send(target, request);
+  }
+
+  /**
+   * Sends a request and returns the body as text; a non-2xx answer throws a
+   * `resource_request_failed` {@link MsalServiceError} with the status and the
+   * start of the body.
+   */
+  async callResource(url: string | URL, init: ResourceRequestInit = {}): Promise<string> {
+    const [target, request] = this.#request(url, init);
+    // The body is all the caller wants: skip building a Response where the transport can.
+    const reply: BufferedReply = this.#transport.exchange
+      ? await this.#transport.exchange(target, request)
+      : await toReply(await this.#transport.send(target, request));
+    const text = new TextDecoder().decode(reply.body);
+    if (reply.status < 200 || reply.status > 299) throw resourceError(reply, text, target);
+    return text;
+  }
+
+  /** The URL (https only) and the transport request for a call. */
+  #request(url: string | URL, init: ResourceRequestInit): [URL, MtlsRequest] {
     if (this.#closed) throw new MsalClientError(ErrorCode.invalidRequest, "This ResourceCaller is closed.");
     let target: URL;
     try {
@@ -149,12 +171,14 @@ export class ResourceCaller {
       throw new MsalClientError(ErrorCode.invalidRequest, `Resources are called over https only, not ${target.protocol}.`);
     }
     const headers: Record<string, string> = {};
-    new Headers(init.headers).forEach((value, name) => {
-      if (name !== "authorization") headers[name] = value;
-    });
+    if (init.headers !== undefined) {
+      new Headers(init.headers).forEach((value, name) => {
+        if (name !== "authorization") headers[name] = value;
+      });
+    }
     headers["authorization"] = `mtls_pop ${this.#token.accessToken}`;
     if (this.#tokenBoundAuth) headers["x-ms-tokenboundauth"] = "true";
-    return await this.#transport.send(target, {
+    return [target, {
       method: init.method ?? "GET",
       headers,
       body: init.body,
@@ -162,19 +186,7 @@ export class ResourceCaller {
       timeoutMs: init.timeoutMs ?? this.#timeoutMs,
       maxResponseBytes: this.#maxResponseBytes,
       clientCertificate: this.#token.bindingCertificate,
-    });
-  }
-
-  /**
-   * Sends a request and returns the body as text; a non-2xx answer throws a
-   * `resource_request_failed` {@link MsalServiceError} with the status and the
-   * start of the body.
-   */
-  async callResource(url: string | URL, init: ResourceRequestInit = {}): Promise<string> {
-    const res = await this.fetch(url, init);
-    const text = await res.text();
-    if (!res.ok) throw resourceError(res, text, new URL(url));
-    return text;
+    }];
   }
 
   /** Closes the transport's connections (unless the transport was passed in). */
@@ -191,7 +203,7 @@ export class ResourceCaller {
 }
 
 /** The error of a non-2xx resource answer: status, a short excerpt of the body, `WWW-Authenticate`. */
-export function resourceError(res: Response, body: string, url: URL): MsalServiceError {
+export function resourceError(res: Pick<BufferedReply, "status" | "headers">, body: string, url: URL): MsalServiceError {
   const excerpt = body.replace(/\s+/g, " ").trim().slice(0, 300);
   const challenge = res.headers.get("www-authenticate");
   const retryAfter = res.headers.get("retry-after");
@@ -202,4 +214,8 @@ export function resourceError(res: Response, body: string, url: URL): MsalServic
       (challenge ? ` (WWW-Authenticate: ${challenge.slice(0, 300)})` : ""),
     { status: res.status, retryAfterMs: seconds },
   );
+}
+
+async function toReply(res: Response): Promise<BufferedReply> {
+  return { status: res.status, statusText: res.statusText, headers: res.headers, body: new Uint8Array(await res.arrayBuffer()) };
 }

@@ -11,7 +11,9 @@ import {
   caList,
   CertificatePools,
   closedTransport,
+  type BufferedReply,
   fetchBuffered,
+  fetchReply,
   type MtlsRequest,
   type MtlsTransport,
   type MtlsTransportOptions,
@@ -60,6 +62,12 @@ export class BunTransport implements MtlsTransport {
       ...(this.#ca ? { ca: this.#ca } : {}),
       ...(certificate ? { cert: certificate.chainPem, key: certificate.exportPrivateKeyPem() } : {}),
     };
+  }
+
+  /** Sends one request and returns the bytes; see {@link MtlsTransport.exchange}. */
+  async exchange(url: string | URL, request: MtlsRequest = {}): Promise<BufferedReply> {
+    if (this.#closed) throw closedTransport("BunTransport");
+    return await fetchReply(url, request, this.#defaults, { tls: this.#tls.get(request.clientCertificate) }, bunReset);
   }
 
   /** Sends one request; see {@link MtlsTransport.send}. */

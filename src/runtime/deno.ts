@@ -10,7 +10,9 @@ import {
   caList,
   CertificatePools,
   closedTransport,
+  type BufferedReply,
   fetchBuffered,
+  fetchReply,
   type MtlsRequest,
   type MtlsTransport,
   type MtlsTransportOptions,
@@ -64,6 +66,12 @@ export class DenoTransport implements MtlsTransport {
       caCerts: this.#ca.length ? this.#ca : undefined,
       ...(certificate ? { cert: certificate.chainPem, key: certificate.exportPrivateKeyPem() } : {}),
     });
+  }
+
+  /** Sends one request and returns the bytes; see {@link MtlsTransport.exchange}. */
+  async exchange(url: string | URL, request: MtlsRequest = {}): Promise<BufferedReply> {
+    if (this.#closed) throw closedTransport("DenoTransport");
+    return await fetchReply(url, request, this.#defaults, { client: this.#clients.get(request.clientCertificate) });
   }
 
   /** Sends one request; see {@link MtlsTransport.send}. */

@@ -10,7 +10,7 @@ import * as https from "node:https";
 import { createSecureContext, rootCertificates } from "node:tls";
 import type { BindingCertificate } from "../core/binding_certificate.ts";
 import {
-  bufferedResponse,
+  type BufferedReply,
   caList,
   CertificatePools,
   closedTransport,
@@ -20,6 +20,7 @@ import {
   type MtlsTransport,
   type MtlsTransportOptions,
   RequestDeadline,
+  replyToResponse,
   requestFailure,
   tooLarge,
   type TransportDefaults,
@@ -77,6 +78,16 @@ export class NodeTransport implements MtlsTransport {
 
   /** Sends one request; see {@link MtlsTransport.send}. */
   async send(url: string | URL, request: MtlsRequest = {}): Promise<Response> {
+    const reply = await this.#exchange(url, request);
+    return replyToResponse(reply, reply.rawHeaders);
+  }
+
+  /** Sends one request and returns the bytes; see {@link MtlsTransport.exchange}. */
+  exchange(url: string | URL, request: MtlsRequest = {}): Promise<BufferedReply> {
+    return this.#exchange(url, request);
+  }
+
+  async #exchange(url: string | URL, request: MtlsRequest): Promise<NodeReply> {
     if (this.#closed) throw closedTransport("NodeTransport");
     const target = checkedUrl(url);
     try {
@@ -87,11 +98,11 @@ export class NodeTransport implements MtlsTransport {
     }
   }
 
-  #attempt(target: URL, request: MtlsRequest, mayRetryStale: boolean): Promise<Response> {
+  #attempt(target: URL, request: MtlsRequest, mayRetryStale: boolean): Promise<NodeReply> {
     const deadline = new RequestDeadline(request.timeoutMs ?? this.#defaults.timeoutMs, request.signal);
     const limit = request.maxResponseBytes ?? this.#defaults.maxResponseBytes;
     const secure = target.protocol === "https:";
-    return new Promise<Response>((resolve, reject) => {
+    return new Promise<NodeReply>((resolve, reject) => {
       let connected = false;
       let handshakeDone = false;
       let responded = false;
@@ -128,11 +139,25 @@ export class NodeTransport implements MtlsTransport {
         res.on("end", () => {
           if (!res.complete) return fail(requestFailure(new Error("response ended early"), deadline, target));
           deadline.done();
-          // rawHeaders keeps repeated headers (set-cookie) as separate pairs.
-          const headers: Array<[string, string]> = [];
-          const raw = res.rawHeaders;
-          for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
-          resolve(bufferedResponse(res.statusCode ?? 0, res.statusMessage ?? "", headers, concat(chunks, total)));
+          const incoming = res.headers;
+          resolve({
+            status: res.statusCode ?? 0,
+            statusText: res.statusMessage ?? "",
+            headers: {
+              get(name: string): string | null {
+                const value = incoming[name.toLowerCase()];
+                return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+              },
+            },
+            get rawHeaders(): Array<[string, string]> {
+              // rawHeaders keeps repeated headers (set-cookie) as separate pairs.
+              const pairs: Array<[string, string]> = [];
+              const raw = res.rawHeaders;
+              for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
+              return pairs;
+            },
+            body: concat(chunks, total),
+          });
         });
       });
       deadline.onAbort((reason) => req.destroy(reason instanceof Error ? reason : new Error(String(reason))));
@@ -168,6 +193,11 @@ export class NodeTransport implements MtlsTransport {
     this.#httpAgent.destroy();
     return Promise.resolve();
   }
+}
+
+/** What Node's exchange gives: a {@link BufferedReply} and the raw header pairs. */
+interface NodeReply extends BufferedReply {
+  readonly rawHeaders: Array<[string, string]>;
 }
 
 /** A pooled keep-alive socket that the server had already closed: retried once on a new one. */

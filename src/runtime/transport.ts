@@ -78,6 +78,12 @@ export interface MtlsTransport {
   /** Sends one request; the returned `Response`'s body is already in memory. */
   send(url: string | URL, request?: MtlsRequest): Promise<Response>;
   /**
+   * Like {@link MtlsTransport.send}, but returns the bytes and headers
+   * without building a `Response` (a few tens of µs per call on Node).
+   * Optional: callers fall back to `send`.
+   */
+  exchange?(url: string | URL, request?: MtlsRequest): Promise<BufferedReply>;
+  /**
    * Closes the connections pooled for one client certificate (a binding that
    * was replaced). Optional: pools of expired certificates are dropped anyway.
    */
@@ -137,6 +143,33 @@ export class CertificatePools<Pool> {
   get size(): number {
     return this.#pools.size;
   }
+}
+
+/**
+ * A response read into memory, without the cost of a `Response` object.
+ *
+ * @example
+ * ```ts
+ * import { createTransport, type BufferedReply } from "mtls-pop";
+ * const transport = createTransport();
+ * const reply: BufferedReply | undefined = await transport.exchange?.("https://example.com/");
+ * if (reply) console.log(reply.status, reply.headers.get("content-type"), new TextDecoder().decode(reply.body));
+ * ```
+ */
+export interface BufferedReply {
+  /** HTTP status. */
+  status: number;
+  /** HTTP reason phrase. */
+  statusText: string;
+  /** Response headers (names case-insensitive). */
+  headers: { get(name: string): string | null };
+  /** The body. */
+  body: Uint8Array;
+}
+
+/** A `Response` around a {@link BufferedReply}. */
+export function replyToResponse(reply: BufferedReply, headers: HeadersInit): Response {
+  return bufferedResponse(reply.status, reply.statusText, headers, reply.body);
 }
 
 /**
@@ -392,6 +425,18 @@ export async function fetchBuffered(
   runtimeInit: Record<string, unknown>,
   isTlsFailure: (error: unknown, target: URL) => boolean = () => false,
 ): Promise<Response> {
+  const reply = await fetchReply(url, request, defaults, runtimeInit, isTlsFailure);
+  return replyToResponse(reply, reply.headers as Headers);
+}
+
+/** {@link fetchBuffered} without the final `Response`. */
+export async function fetchReply(
+  url: string | URL,
+  request: MtlsRequest,
+  defaults: TransportDefaults,
+  runtimeInit: Record<string, unknown>,
+  isTlsFailure: (error: unknown, target: URL) => boolean = () => false,
+): Promise<BufferedReply> {
   const target = checkedUrl(url);
   const limit = request.maxResponseBytes ?? defaults.maxResponseBytes;
   const deadline = new RequestDeadline(request.timeoutMs ?? defaults.timeoutMs, request.signal);
@@ -420,7 +465,7 @@ export async function fetchBuffered(
     const body = declared !== null && /^\d+$/.test(declared)
       ? new Uint8Array(await res.arrayBuffer())
       : await readCapped(res.body, limit, target);
-    return bufferedResponse(res.status, res.statusText, res.headers, body);
+    return { status: res.status, statusText: res.statusText, headers: res.headers, body };
   } catch (e) {
     throw requestFailure(e, deadline, target);
   } finally {
