@@ -34,7 +34,7 @@ const METHOD = [
   "`crypto.randomUUID()` for the result's correlation id (about 20 concatenated string pieces per id and the garbage " +
   "they leave) and a sixth in `normaliseResource`'s trim and three regular expressions. `acquireToken` now memoises " +
   "the normal form of each resource string (up to 1,024), takes correlation ids from a batch of 256 random v4 UUIDs " +
-  "made with one `getRandomValues` call (`newCorrelationId` in src/token/acquisition.ts), reuses one binding-check " +
+  "made with one `getRandomValues` call (`newCorrelationId` in src/token/correlation_id.ts), reuses one binding-check " +
   "closure, and `TokenAcquisition.acquire` answers a hit with an already-resolved promise instead of an async frame. " +
   "Results, errors and correlation ids are as before; the Node hit went from about 500 ns to about 200 ns.",
   "**Item 2.** Rounds of: one cold acquisition (new application and transport, new key, platform metadata, CSR, " +
@@ -63,11 +63,11 @@ const METHOD = [
 ];
 
 /** Per-call work of each layer of ours on Deno and Bun, as the code stands. */
-const FETCH_LAYERS = "`fetchBuffered` (src/runtime/transport.ts) parses the URL again (`checkedUrl`), arms an " +
-  "`AbortController` and a timer per call (`RequestDeadline`), reads the body with `arrayBuffer()` and wraps the bytes " +
-  "in a new `Response`, whose body `callResource` then reads a second time with `text()`; `ResourceCaller.fetch` " +
-  "parses the URL and copies the caller's headers through a `Headers` object into a record. A leaner path would parse " +
-  "the URL once and hand back the runtime's own `Response` when its declared length is under the cap.";
+const FETCH_LAYERS = "Per call, `fetchReply` (src/runtime/transport.ts) parses the URL (`checkedUrl`), arms an " +
+  "`AbortController` and a timer (`RequestDeadline`: `fetch` needs a signal for the timeout) and reads the body with " +
+  "`arrayBuffer()`; `callResource` takes those bytes through `exchange()` without building a `Response`, and " +
+  "`ResourceCaller` parses the URL and copies the caller's headers into a record. What is left is mostly the abort " +
+  "signal and timer that bound every call.";
 
 /** Notes for RESULTS.md: method, then the causes of each missed goal. */
 export function explain(results: BenchResults): string[] {
@@ -84,8 +84,9 @@ export function explain(results: BenchResults): string[] {
         "options, that list is concatenated into the pool key by `https.Agent#getName` " +
         `(${fixed(costs.agentGetNameAllRootsUs, 0)} µs against ${fixed(costs.agentGetNameOneRootUs, 1)} µs, and it runs ` +
         "three times per request: `addRequest`, `onFree`, `removeSocket`), and `tls.connect` builds a new secure context " +
-        "from it for every connection. NodeTransport builds one secure context per certificate instead; the reference " +
-        "row with `ca`/`cert`/`key` options shows what the common idiom costs.",
+        "from it for every connection. NodeTransport builds one secure context per certificate instead, adding the extra " +
+        "roots to Node's already-parsed root store (`addCACert`, about 3 ms, instead of re-parsing every root); the " +
+        "reference row with `ca`/`cert`/`key` options shows what the common idiom costs.",
     );
   }
 
@@ -104,11 +105,10 @@ export function explain(results: BenchResults): string[] {
         `medians. Without each run's own key generation it takes ${fixed(cold.coldLessOwnKeyGeneration.medianMs)} ms ` +
         `against ${fixed(cold.floorLessKeyGenerationMs)} ms for the floor's issuance and token exchanges. ` +
         (results.mainRuntime === "node"
-          ? "In a Node CPU profile of 30 cold acquisitions, `tls.createSecureContext` → `addCACerts` was 11.6% of all " +
-            "samples, about 17 ms per acquisition: the first mTLS connection of a new application needs a secure " +
-            "context built from every system root plus the emulator CA" +
-            (costs ? ` (${fixed(costs.secureContextAllRootsMs)} ms in this run)` : "") +
-            ", where the floor's client trusts the emulator CA alone. CSR signing and certificate parsing add 2–4 ms. "
+          ? "The first mTLS connection of a new application builds its secure context: Node's parsed system roots plus " +
+            "the emulator CA (about 3 ms), where the floor's client trusts the emulator CA alone" +
+            (costs ? ` (${fixed(costs.secureContextOneRootMs, 2)} ms)` : "") +
+            "; RSASSA-PSS signing of the CSR and parsing the certificate add 2–4 ms. "
           : "") +
         "Key generation is two thirds or more of a cold acquisition and varies several-fold from key to key, so the " +
         "ratio of medians moves by about ±0.1 between runs here; what is left over the floor is the fixed part above.",
@@ -120,15 +120,10 @@ export function explain(results: BenchResults): string[] {
     notes.push(
       `**Why item 4 missed on Node.** Ours takes ${fixed(msPerCall(ours), 3)} ms per call against ` +
         `${fixed(msPerCall(keepAlive), 3)} ms for node:https with the same secure context; NodeTransport alone takes ` +
-        `${fixed(msPerCall(transportOnly), 3)} ms. Timing the layers separately (rounds of 50 calls in rotating order, ` +
-        "medians, on a quieter moment of this machine): plain node:https 0.396 ms; with an `AbortController` and a timer " +
-        "per call 0.437 ms; with a `Headers`, an undici `Response` around the collected bytes and `text()` 0.513 ms; both " +
-        "0.529 ms; NodeTransport 0.554 ms; ResourceCaller 0.592 ms. So most of the gap is building a WHATWG `Response` " +
-        "(undici) for every call and reading it back, then the per-call abort signal and timer; ResourceCaller adds a URL " +
-        "parse and a header copy. Those are in src/runtime/node.ts, src/runtime/transport.ts and src/resource/caller.ts, " +
-        "outside this benchmark's remit; a lighter internal result (status, headers, bytes) for `callResource` and the " +
-        "token paths, and a timer that destroys the request instead of an `AbortController` when the caller passes no " +
-        "signal, would remove most of it. Against the common idiom (`ca`/`cert`/`key` as agent options, the reference " +
+        `${fixed(msPerCall(transportOnly), 3)} ms. The rest of the gap is the per-call timer and listener that bound ` +
+        "every request, and " +
+        "ResourceCaller's URL parse and header copy; `callResource` builds no `Response` (it uses `exchange()`). " +
+        "Against the common idiom (`ca`/`cert`/`key` as agent options, the reference " +
         "row) ours is ahead.",
     );
   }
@@ -146,7 +141,7 @@ export function explain(results: BenchResults): string[] {
           `${runtime === "deno" ? "`fetch` with a `Deno.createHttpClient`" : "`fetch` with the same `tls` object"}, all of ` +
           `it client work; the transport alone accounts for ${fixed(inTransport, 3)} ms of it and ResourceCaller for ` +
           `${fixed(gap - inTransport, 3)} ms (each figure a median of its own rounds, so they need not add up exactly). ` +
-          FETCH_LAYERS + " Those files are outside this benchmark's remit.",
+          FETCH_LAYERS,
       );
     }
     if (missed(rows, 4, runtime, "≥ 5x")) {
