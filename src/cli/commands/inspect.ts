@@ -117,8 +117,8 @@ export function inspectToken(token: string, now: number): TokenInspection {
   };
 }
 
-/** The inspection as aligned lines for people. */
-function renderInspection(inspection: TokenInspection, now: number = Date.now()): string {
+/** The inspection as aligned lines for people (exported for tests). */
+export function renderInspection(inspection: TokenInspection, now: number = Date.now()): string {
   const { header, claims } = inspection;
   const iat = numericDate(claims.iat);
   const nbf = numericDate(claims.nbf);
@@ -136,7 +136,7 @@ function renderInspection(inspection: TokenInspection, now: number = Date.now())
     ],
     [
       "audience",
-      Array.isArray(inspection.audience) ? inspection.audience.join(", ") : inspection.audience ?? undefined,
+      audienceText(inspection.audience),
     ],
     ["issuer", stringOf(claims.iss)],
     ["app id", inspection.appId ?? undefined],
@@ -154,8 +154,17 @@ function withoutScheme(input: string): string {
   return input.trim().replace(/^(mtls_pop|bearer|pop)\s+/i, "").trim();
 }
 
+/** A NumericDate claim as a Date, if it is a number a Date can hold (±8.64e15 ms). */
 function numericDate(value: unknown): Date | undefined {
-  return typeof value === "number" && Number.isFinite(value) ? new Date(value * 1000) : undefined;
+  return typeof value === "number" && Number.isFinite(value) && Math.abs(value) <= 8.64e12 ? new Date(value * 1000) : undefined;
+}
+
+/** `aud` for people: a string, a list joined by commas, or JSON for anything else a token might carry. */
+function audienceText(audience: unknown): string | undefined {
+  if (audience === null || audience === undefined) return undefined;
+  if (typeof audience === "string") return audience;
+  if (Array.isArray(audience)) return audience.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(", ");
+  return JSON.stringify(audience);
 }
 
 function stringOf(value: unknown): string | undefined {
