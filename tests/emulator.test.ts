@@ -95,6 +95,37 @@ describe("emulator: IMDSv2", () => {
     assert.equal(r3.status, 400, "PEM armour is refused: IMDS wants raw base64");
   });
 
+  it("answers random and damaged CSRs with 400 (or 200 if the damage left it valid), never a 500", async () => {
+    const { BindingKey, buildImdsCsr, encodeBase64 } = await import("../mod.ts");
+    const fc = (await import("fast-check")).default;
+    const key = await BindingKey.generate();
+    const meta = await (await get("/metadata/identity/getplatformmetadata?cred-api-version=2.0")).json();
+    const good = (await buildImdsCsr({ key, clientId: meta.clientId, tenantId: meta.tenantId, cuId: meta.cuId })).der;
+    const csr = fc.oneof(
+      fc.string({ maxLength: 80 }),
+      fc.uint8Array({ maxLength: 300 }).map(encodeBase64),
+      fc.tuple(fc.nat({ max: good.length - 1 }), fc.integer({ min: 1, max: 255 })).map(([i, x]) => {
+        const copy = good.slice();
+        copy[i] = copy[i]! ^ x;
+        return encodeBase64(copy);
+      }),
+      fc.nat({ max: good.length - 1 }).map((n) => encodeBase64(good.subarray(0, n))),
+    );
+    await fc.assert(
+      fc.asyncProperty(csr, async (value) => {
+        const res = await transport.send(`${emu.imdsEndpoint}/metadata/identity/issuecredential?cred-api-version=2.0`, {
+          method: "POST",
+          headers: { metadata: "true", "content-type": "application/json" },
+          body: JSON.stringify({ csr: value }),
+        });
+        await res.text();
+        // A flipped byte outside the signed part (e.g. in the algorithm parameters' encoding) may still verify: 200.
+        assert.ok(res.status === 400 || res.status === 200, `${res.status} for ${value}`);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
   it("applies scripted faults: status sequences with Retry-After, missing Server header, malformed and truncated bodies, resets, delays", async () => {
     const path = "/metadata/identity/getplatformmetadata?cred-api-version=2.0";
     emu.faults.statuses("platformMetadata", [500, 429, 200], { retryAfter: 3 });
