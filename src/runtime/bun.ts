@@ -7,29 +7,33 @@
 
 import { rootCertificates } from "node:tls";
 import type { BindingCertificate } from "../core/binding_certificate.ts";
-import {
-  caList,
-  CertificatePools,
-  closedTransport,
-  type BufferedReply,
-  fetchBuffered,
-  fetchReply,
-  type MtlsRequest,
-  type MtlsTransport,
-  type MtlsTransportOptions,
-  type TransportDefaults,
-  transportDefaults,
-} from "./transport.ts";
+import { FetchTransport } from "./fetch_transport.ts";
+import { caList, type MtlsTransportOptions } from "./transport.ts";
 
-/** Bun's `tls` fetch option, typed here so tsc can build this file. */
-interface BunTlsOptions {
+/**
+ * Bun's `tls` option of `fetch`, as this adapter fills it (typed here so that
+ * tsc can build this file without Bun's types).
+ *
+ * @example
+ * ```ts
+ * import type { BunTlsOptions } from "mtls-pop";
+ * const tls: BunTlsOptions = { cert: certPem, key: keyPem };
+ * await fetch("https://example.com/", { tls } as RequestInit);
+ * ```
+ */
+export interface BunTlsOptions {
+  /** Trusted roots (replacing the system's: the adapter passes both). */
   ca?: string[];
+  /** Client certificate chain, PEM. */
   cert?: string;
+  /** Its private key, PEM. */
   key?: string;
 }
 
 /**
- * An {@link MtlsTransport} on Bun's `fetch`.
+ * An {@link MtlsTransport} on Bun's `fetch`. One `tls` object per client
+ * certificate, so Bun's pool sees the same TLS configuration every time; Bun
+ * closes idle connections itself.
  *
  * @example
  * ```ts
@@ -37,14 +41,10 @@ interface BunTlsOptions {
  * const transport = new BunTransport({ caCertificates: [caPem] });
  * ```
  */
-export class BunTransport implements MtlsTransport {
+export class BunTransport extends FetchTransport<BunTlsOptions> {
   /** Always `"bun"`. */
   readonly runtime = "bun" as const;
-  // One options object per certificate, so Bun's pool sees the same TLS configuration each time.
-  readonly #tls = new CertificatePools<BunTlsOptions>((c) => this.#createTlsOptions(c));
   readonly #ca: string[] | undefined;
-  readonly #defaults: TransportDefaults;
-  #closed = false;
 
   /**
    * Creates the transport; connections open on first use.
@@ -52,44 +52,27 @@ export class BunTransport implements MtlsTransport {
    * @param options extra roots, default timeout and body cap
    */
   constructor(options: MtlsTransportOptions = {}) {
+    super(options);
     const extra = caList(options.caCertificates);
+    // Bun's `ca` replaces the system roots: keep them and add the extra ones.
     this.#ca = extra.length ? [...rootCertificates, ...extra] : undefined;
-    this.#defaults = transportDefaults(options);
   }
 
-  #createTlsOptions(certificate: BindingCertificate | undefined): BunTlsOptions {
+  /** The `tls` object for `certificate`. */
+  protected override createPool(certificate: BindingCertificate | undefined): BunTlsOptions {
     return {
       ...(this.#ca ? { ca: this.#ca } : {}),
       ...(certificate ? { cert: certificate.chainPem, key: certificate.exportPrivateKeyPem() } : {}),
     };
   }
 
-  /** Sends one request and returns the bytes; see {@link MtlsTransport.exchange}. */
-  async exchange(url: string | URL, request: MtlsRequest = {}): Promise<BufferedReply> {
-    if (this.#closed) throw closedTransport("BunTransport");
-    return await fetchReply(url, request, this.#defaults, { tls: this.#tls.get(request.clientCertificate) }, bunReset);
+  /** `{ tls }`, Bun's `fetch` extension. */
+  protected override fetchOptions(tls: BunTlsOptions): Record<string, unknown> {
+    return { tls };
   }
 
-  /** Sends one request; see {@link MtlsTransport.send}. */
-  async send(url: string | URL, request: MtlsRequest = {}): Promise<Response> {
-    if (this.#closed) throw closedTransport("BunTransport");
-    return await fetchBuffered(url, request, this.#defaults, { tls: this.#tls.get(request.clientCertificate) }, bunReset);
+  /** Bun reports a connection cut during the TLS handshake only as ECONNRESET. */
+  protected override isTlsFailure(error: unknown, target: URL): boolean {
+    return (error as { code?: unknown })?.code === "ECONNRESET" && target.protocol === "https:";
   }
-
-  /** Forgets the TLS configuration of one certificate; Bun closes idle connections itself. */
-  release(certificate: BindingCertificate): void {
-    this.#tls.release(certificate);
-  }
-
-  /** Forgets the TLS configurations; Bun closes idle pooled connections itself. */
-  close(): Promise<void> {
-    this.#closed = true;
-    this.#tls.clear();
-    return Promise.resolve();
-  }
-}
-
-/** Bun reports a connection cut during the TLS handshake only as ECONNRESET. */
-function bunReset(error: unknown, target: URL): boolean {
-  return (error as { code?: unknown })?.code === "ECONNRESET" && target.protocol === "https:";
 }

@@ -6,22 +6,23 @@
  */
 
 import type { BindingCertificate } from "../core/binding_certificate.ts";
-import {
-  caList,
-  CertificatePools,
-  closedTransport,
-  type BufferedReply,
-  fetchBuffered,
-  fetchReply,
-  type MtlsRequest,
-  type MtlsTransport,
-  type MtlsTransportOptions,
-  type TransportDefaults,
-  transportDefaults,
-} from "./transport.ts";
+import { ErrorCode, MsalClientError } from "../core/errors.ts";
+import { FetchTransport } from "./fetch_transport.ts";
+import { caList, type MtlsTransportOptions } from "./transport.ts";
 
-/** The part of Deno's API this adapter uses, typed here so tsc can build it. */
-interface DenoHttpClient {
+/**
+ * The part of a `Deno.HttpClient` this adapter uses (typed here so that tsc
+ * can build this file without Deno's types).
+ *
+ * @example
+ * ```ts
+ * import type { DenoHttpClient } from "mtls-pop";
+ * const client: DenoHttpClient = Deno.createHttpClient({ caCerts: [caPem] });
+ * client.close();
+ * ```
+ */
+export interface DenoHttpClient {
+  /** Closes the client and its pooled connections. */
   close(): void;
 }
 interface DenoApi {
@@ -30,12 +31,13 @@ interface DenoApi {
 
 function deno(): DenoApi {
   const api = (globalThis as { Deno?: DenoApi }).Deno;
-  if (!api?.createHttpClient) throw new Error("DenoTransport needs the Deno runtime");
+  if (!api?.createHttpClient) throw new MsalClientError(ErrorCode.invalidRequest, "DenoTransport needs the Deno runtime.");
   return api;
 }
 
 /**
- * An {@link MtlsTransport} on Deno's `fetch` and `Deno.createHttpClient`.
+ * An {@link MtlsTransport} on Deno's `fetch` and `Deno.createHttpClient`: one
+ * HTTP client (rustls, with its own connection pool) per client certificate.
  *
  * @example
  * ```ts
@@ -43,13 +45,10 @@ function deno(): DenoApi {
  * const transport = new DenoTransport({ caCertificates: [caPem] });
  * ```
  */
-export class DenoTransport implements MtlsTransport {
+export class DenoTransport extends FetchTransport<DenoHttpClient> {
   /** Always `"deno"`. */
   readonly runtime = "deno" as const;
-  readonly #clients = new CertificatePools<DenoHttpClient>((c) => this.#createClient(c), (client) => client.close());
   readonly #ca: string[];
-  readonly #defaults: TransportDefaults;
-  #closed = false;
 
   /**
    * Creates the transport; connections open on first use.
@@ -57,38 +56,26 @@ export class DenoTransport implements MtlsTransport {
    * @param options extra roots, default timeout and body cap
    */
   constructor(options: MtlsTransportOptions = {}) {
+    super(options);
+    // Deno adds caCerts to its own roots.
     this.#ca = caList(options.caCertificates);
-    this.#defaults = transportDefaults(options);
   }
 
-  #createClient(certificate: BindingCertificate | undefined): DenoHttpClient {
+  /** A Deno HTTP client presenting `certificate` and trusting the extra roots. */
+  protected override createPool(certificate: BindingCertificate | undefined): DenoHttpClient {
     return deno().createHttpClient({
       caCerts: this.#ca.length ? this.#ca : undefined,
       ...(certificate ? { cert: certificate.chainPem, key: certificate.exportPrivateKeyPem() } : {}),
     });
   }
 
-  /** Sends one request and returns the bytes; see {@link MtlsTransport.exchange}. */
-  async exchange(url: string | URL, request: MtlsRequest = {}): Promise<BufferedReply> {
-    if (this.#closed) throw closedTransport("DenoTransport");
-    return await fetchReply(url, request, this.#defaults, { client: this.#clients.get(request.clientCertificate) });
+  /** Closes the client. */
+  protected override disposePool(client: DenoHttpClient): void {
+    client.close();
   }
 
-  /** Sends one request; see {@link MtlsTransport.send}. */
-  async send(url: string | URL, request: MtlsRequest = {}): Promise<Response> {
-    if (this.#closed) throw closedTransport("DenoTransport");
-    return await fetchBuffered(url, request, this.#defaults, { client: this.#clients.get(request.clientCertificate) });
-  }
-
-  /** Closes the HTTP client of one certificate; see {@link MtlsTransport.release}. */
-  release(certificate: BindingCertificate): void {
-    this.#clients.release(certificate);
-  }
-
-  /** Closes every HTTP client and so every pooled connection. */
-  close(): Promise<void> {
-    this.#closed = true;
-    this.#clients.clear();
-    return Promise.resolve();
+  /** `{ client }`, Deno's `fetch` extension. */
+  protected override fetchOptions(client: DenoHttpClient): Record<string, unknown> {
+    return { client };
   }
 }

@@ -418,18 +418,6 @@ export function transportDefaults(options: MtlsTransportOptions): TransportDefau
  * @param runtimeInit the runtime's extra `fetch` options
  * @param isTlsFailure tells, for runtimes whose errors are vague, that an error is a handshake failure
  */
-export async function fetchBuffered(
-  url: string | URL,
-  request: MtlsRequest,
-  defaults: TransportDefaults,
-  runtimeInit: Record<string, unknown>,
-  isTlsFailure: (error: unknown, target: URL) => boolean = () => false,
-): Promise<Response> {
-  const reply = await fetchReply(url, request, defaults, runtimeInit, isTlsFailure);
-  return replyToResponse(reply, reply.headers as Headers);
-}
-
-/** {@link fetchBuffered} without the final `Response`. */
 export async function fetchReply(
   url: string | URL,
   request: MtlsRequest,
