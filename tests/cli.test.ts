@@ -70,6 +70,12 @@ describe("mtls-pop CLI", () => {
       const viaHelp = await cli(["help", "cc-token"]);
       assertExit(viaHelp, 0);
       assert.match(viaHelp.stdout, /--passphrase-env VAR/);
+      // -h after other flags of any command, without running the command.
+      for (const command of ["call", "inspect", "emulator", "cc-token"]) {
+        const r2 = await cli([command, "--json", "-h"]);
+        assertExit(r2, 0);
+        assert.match(r2.stdout, new RegExp(`Usage: mtls-pop ${command}`));
+      }
     });
   });
 

@@ -36,6 +36,15 @@ export lines it prints into another.
 `;
 }
 
+/** The output options and exit codes, as the `token` and `cc-token` help texts end. */
+export const TOKEN_OUTPUT_HELP = `Output:
+  --json                print a JSON object instead of text
+  --show-token          include the access token (a secret: handle with care)
+  --verbose             log the library's steps and error details to stderr
+  -h, --help            this text
+
+Exit codes: 0 ok, 1 a service refused, 2 bad usage or a client-side error.`;
+
 /** The text of `mtls-pop --version`. */
 export function versionText(): string {
   return `mtls-pop ${VERSION}\n`;

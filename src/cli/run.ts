@@ -64,7 +64,14 @@ async function dispatch(argv: readonly string[], context: CliContext): Promise<E
       ? new CliUsageError(`unknown option ${first}; see \`mtls-pop --help\`.`)
       : unknownCommand(first);
   }
-  return await (await command.load()).run(rest, context);
+  const loaded = await command.load();
+  // `mtls-pop <command> --help` anywhere before `--`: every command's help, in one place.
+  const beforeDashes = rest.indexOf("--") < 0 ? rest : rest.slice(0, rest.indexOf("--"));
+  if (beforeDashes.includes("--help") || beforeDashes.includes("-h")) {
+    context.writeOut(loaded.help + "\n");
+    return ExitCode.ok;
+  }
+  return await loaded.run(rest, context);
 }
 
 function unknownCommand(name: string): CliUsageError {

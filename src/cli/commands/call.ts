@@ -60,10 +60,6 @@ Exit codes: 0 ok, 1 a service refused (or the resource answered non-2xx),
 
   async run(args, context) {
     const { values, positionals } = parseCommandLine("call", args, OPTIONS);
-    if (values.help) {
-      context.writeOut(callCommand.help + "\n");
-      return ExitCode.ok;
-    }
     checkPositionals("call", positionals, 1);
     const url = checkedUrl(positionals[0]);
     const resource = requireValue(values.resource, "--resource", "https://vault.azure.net");

@@ -8,6 +8,7 @@
 import { type ClientCertificateInput, ConfidentialClientApplication } from "../../../mod.ts";
 import { checkPositionals, COMMON_OPTIONS, parseCommandLine, requireValue } from "../args.ts";
 import type { CliCommand } from "../command.ts";
+import { TOKEN_OUTPUT_HELP } from "../help.ts";
 import type { CliContext } from "../context.ts";
 import { CliUsageError, ExitCode } from "../errors.ts";
 import { readBinaryFile, readTextFile } from "../files.ts";
@@ -76,20 +77,10 @@ Endpoints:
                         (default: $${MTLS_ENDPOINT_ENV})
   --ca-file PATH        extra trusted CA certificates, PEM (default: $${CA_FILE_ENV})
 
-Output:
-  --json                print a JSON object instead of text
-  --show-token          include the access token (a secret: handle with care)
-  --verbose             log the library's steps and error details to stderr
-  -h, --help            this text
-
-Exit codes: 0 ok, 1 a service refused, 2 bad usage or a client-side error.`,
+${TOKEN_OUTPUT_HELP}`,
 
   async run(args, context) {
     const { values, positionals } = parseCommandLine("cc-token", args, OPTIONS);
-    if (values.help) {
-      context.writeOut(ccTokenCommand.help + "\n");
-      return ExitCode.ok;
-    }
     checkPositionals("cc-token", positionals, 0);
     const clientId = requireValue(values["client-id"], "--client-id", "b3c1f0f4-7f43-4f0e-8f3e-5d1a2c3b4a59");
     const tenant = checkedTenant(requireValue(values.tenant, "--tenant", "contoso.onmicrosoft.com"));

@@ -58,10 +58,6 @@ Ctrl-C (SIGINT) or SIGTERM, then stops and removes those files.
 
   async run(args, context) {
     const { values, positionals } = parseCommandLine("emulator", args, OPTIONS);
-    if (values.help) {
-      context.writeOut(emulatorCommand.help + "\n");
-      return ExitCode.ok;
-    }
     checkPositionals("emulator", positionals, 0);
     const ports = {
       imds: parsePort(values["port-imds"], "--port-imds"),

@@ -63,10 +63,6 @@ Exit codes: 0 ok, 2 the input is not a JWT.`,
 
   async run(args, context) {
     const { values, positionals } = parseCommandLine("inspect", args, OPTIONS);
-    if (values.help) {
-      context.writeOut(inspectCommand.help + "\n");
-      return ExitCode.ok;
-    }
     checkPositionals("inspect", positionals, 1);
     const source = positionals[0];
     if (source === undefined) {

@@ -6,6 +6,7 @@
 
 import { checkPositionals, COMMON_OPTIONS, parseCommandLine, requireValue } from "../args.ts";
 import type { CliCommand } from "../command.ts";
+import { TOKEN_OUTPUT_HELP } from "../help.ts";
 import { ExitCode } from "../errors.ts";
 import { verboseLogger } from "../logger.ts";
 import {
@@ -39,20 +40,10 @@ certificate; the token itself only with --show-token.
 
 ${MANAGED_IDENTITY_HELP}
 
-Output:
-  --json                print a JSON object instead of text
-  --show-token          include the access token (a secret: handle with care)
-  --verbose             log the library's steps and error details to stderr
-  -h, --help            this text
-
-Exit codes: 0 ok, 1 a service refused, 2 bad usage or a client-side error.`,
+${TOKEN_OUTPUT_HELP}`,
 
   async run(args, context) {
     const { values, positionals } = parseCommandLine("token", args, OPTIONS);
-    if (values.help) {
-      context.writeOut(tokenCommand.help + "\n");
-      return ExitCode.ok;
-    }
     checkPositionals("token", positionals, 0);
     const resource = requireValue(values.resource, "--resource", "https://vault.azure.net");
     const app = managedIdentityApplicationFrom(values, context, {
