@@ -124,11 +124,6 @@ export function decodeBase64Url(text: string): Uint8Array {
   return decode(text, URL_SAFE_TABLE, "base64url", "optional");
 }
 
-/** UTF-8 text to bytes. */
-export function utf8(text: string): Uint8Array {
-  return new TextEncoder().encode(text);
-}
-
 /** Lower-case or upper-case hex of bytes. */
 export function toHex(bytes: Uint8Array, upperCase = false): string {
   let out = "";

@@ -170,16 +170,3 @@ export function assertCertificateHasKey(cert: CertificateInfo, spki: Uint8Array)
     );
   }
 }
-
-/**
- * Throws `certificate_expired` unless `now` is inside the certificate's
- * validity window.
- */
-export function assertCertificateValidAt(cert: CertificateInfo, now: Date): void {
-  if (now < cert.notBefore || now > cert.notAfter) {
-    throw new MsalClientError(
-      ErrorCode.certificateExpired,
-      `Certificate ${cert.thumbprint} is valid from ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}, not at ${now.toISOString()}.`,
-    );
-  }
-}
