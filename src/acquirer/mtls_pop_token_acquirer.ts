@@ -5,6 +5,7 @@
  * @module
  */
 
+import { hasSpaceOrControl } from "../core/text.ts";
 import { ErrorCode, MsalClientError } from "../core/errors.ts";
 import { ConfidentialClientApplication, type ConfidentialClientApplicationOptions } from "../confidential/application.ts";
 import { ManagedIdentityApplication, type ManagedIdentityApplicationOptions } from "../identity/application.ts";
@@ -42,7 +43,7 @@ export interface AcquireOptions {
  * ```
  */
 export function toScope(resourceOrScope: string): string {
-  if (typeof resourceOrScope !== "string" || resourceOrScope.trim() === "" || /[\s\u0000-\u001f\u007f]/.test(resourceOrScope)) {
+  if (typeof resourceOrScope !== "string" || resourceOrScope.trim() === "" || hasSpaceOrControl(resourceOrScope)) {
     throw new MsalClientError(ErrorCode.invalidRequest, "Give a resource or a scope without spaces, e.g. https://vault.azure.net.");
   }
   if (resourceOrScope.endsWith("/.default")) return resourceOrScope;

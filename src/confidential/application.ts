@@ -6,10 +6,11 @@
  * @module
  */
 
+import { hasSpaceOrControl } from "../core/text.ts";
 import type { BindingCertificate } from "../core/binding_certificate.ts";
 import { ErrorCode, MsalClientError } from "../core/errors.ts";
-import { createTransport } from "../runtime/detect.ts";
 import type { MtlsTransport } from "../runtime/transport.ts";
+import { TransportLease } from "../runtime/transport_lease.ts";
 import { imdsBaseUrl } from "../identity/application.ts";
 import { TokenAcquisition } from "../token/acquisition.ts";
 import { newCorrelationId } from "../token/correlation_id.ts";
@@ -117,7 +118,7 @@ function checkScopes(scopes: unknown): string[] {
   }
   const unique: string[] = [];
   for (const scope of scopes) {
-    if (typeof scope !== "string" || scope === "" || /[\s\u0000-\u001f\u007f]/.test(scope)) {
+    if (typeof scope !== "string" || scope === "" || hasSpaceOrControl(scope)) {
       throw new MsalClientError(ErrorCode.invalidRequest, "Each scope must be a non-empty string without spaces or control characters.");
     }
     if (!unique.includes(scope)) unique.push(scope);
@@ -147,14 +148,12 @@ export class ConfidentialClientApplication {
   /** The parsed authority. */
   readonly authority: Authority;
   readonly #options: ConfidentialClientApplicationOptions;
-  readonly #transport: MtlsTransport;
-  readonly #ownsTransport: boolean;
+  readonly #lease: TransportLease;
   readonly #logger: LibraryLogger;
   readonly #now: () => number;
   readonly #tokens: TokenAcquisition;
   #certificate: Promise<BindingCertificate> | undefined;
   #endpoint: Promise<string> | undefined;
-  #closed = false;
 
   /**
    * Creates the application; configuration errors (no certificate, a
@@ -163,7 +162,7 @@ export class ConfidentialClientApplication {
    * @param options client id, authority, region, certificate, endpoints
    */
   constructor(options: ConfidentialClientApplicationOptions) {
-    if (!options || typeof options.clientId !== "string" || !options.clientId.trim() || /[\s\u0000-\u001f]/.test(options.clientId)) {
+    if (!options || typeof options.clientId !== "string" || !options.clientId.trim() || hasSpaceOrControl(options.clientId)) {
       throw new MsalClientError(ErrorCode.invalidRequest, "clientId must be a non-empty string without spaces.");
     }
     if (!options.certificate) {
@@ -187,8 +186,7 @@ export class ConfidentialClientApplication {
     this.#options = options;
     this.#logger = new LibraryLogger(options.logger);
     this.#now = options.clock ?? Date.now;
-    this.#transport = options.transport ?? createTransport({ caCertificates: options.caCertificates });
-    this.#ownsTransport = options.transport === undefined;
+    this.#lease = new TransportLease(options.transport, options.caCertificates);
     this.#tokens = new TokenAcquisition(this.#now, this.#logger);
   }
 
@@ -210,7 +208,7 @@ export class ConfidentialClientApplication {
     const { mtlsEndpoint, azureRegion } = this.#options;
     if (mtlsEndpoint !== undefined) return mtlsTokenEndpoint(this.authority, checkedBaseUrl(mtlsEndpoint));
     const region = azureRegion === TRY_AUTO_DETECT_REGION
-      ? await detectRegion(this.#transport, imdsBaseUrl(this.#options.imdsEndpoint), this.#logger, signal)
+      ? await detectRegion(this.#lease.transport, imdsBaseUrl(this.#options.imdsEndpoint), this.#logger, signal)
       : azureRegion;
     const endpoint = mtlsTokenEndpoint(this.authority, `https://${mtlsHost(this.authority, region)}`);
     this.#logger.info`mTLS token endpoint: ${endpoint}.`;
@@ -219,7 +217,7 @@ export class ConfidentialClientApplication {
 
   /** An mTLS PoP token for the scopes: from the cache when fresh, else from the STS. */
   async acquireTokenForClient(request: AcquireTokenForClientRequest): Promise<AuthenticationResult> {
-    if (this.#closed) throw new MsalClientError(ErrorCode.invalidRequest, "This application is closed.");
+    this.#lease.assertOpen("application");
     const scopes = checkScopes(request?.scopes);
     const certificate = await this.certificate();
     const key = `${certificate.x5tS256}|${[...scopes].sort().join(" ")}`;
@@ -234,7 +232,7 @@ export class ConfidentialClientApplication {
     const tokenEndpoint = await this.tokenEndpoint(signal);
     this.#logger.verbose`Token request for client ${pii(this.clientId)} with certificate ${certificate.thumbprint}.`;
     const response = await requestMtlsPopToken({
-      transport: this.#transport,
+      transport: this.#lease.transport,
       tokenEndpoint,
       clientId: this.clientId,
       scope,
@@ -258,9 +256,7 @@ export class ConfidentialClientApplication {
 
   /** Closes the connections of the transport this application made. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#ownsTransport) await this.#transport.close();
+    await this.#lease.close();
   }
 
   /** Same as {@link ConfidentialClientApplication.close}, for `await using`. */

@@ -12,7 +12,7 @@ import { decodeBase64, encodeBase64 } from "../core/base64.ts";
 import { parseCertificate } from "../core/certificate.ts";
 import { CN_OID, cuIdJson, CUID_ATTRIBUTE_OID, DC_OID } from "../core/csr.ts";
 import { formatName, nameAttributes, parseDer } from "../core/der.ts";
-import { BindingKey } from "../core/keys.ts";
+import type { BindingKey } from "../core/keys.ts";
 import type { ConnectionInfo } from "../runtime/server.ts";
 import type { EmulatorCa } from "./ca.ts";
 import { type Answer, beginExchange, type ExchangeContext, finishExchange } from "./exchange.ts";

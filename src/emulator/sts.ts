@@ -8,7 +8,7 @@
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import * as jose from "jose";
+import type * as jose from "jose";
 import type { ConnectionInfo } from "../runtime/server.ts";
 import { type Answer, beginExchange, type ExchangeContext, finishExchange } from "./exchange.ts";
 import type { StsErrorName } from "./faults.ts";

@@ -6,16 +6,17 @@
  * @module
  */
 
+import { hasSpaceOrControl } from "../core/text.ts";
 import { ErrorCode, MsalClientError, MsalServiceError } from "../core/errors.ts";
-import { createTransport } from "../runtime/detect.ts";
 import { readEnv } from "../runtime/env.ts";
 import type { MtlsTransport } from "../runtime/transport.ts";
+import { TransportLease } from "../runtime/transport_lease.ts";
 import { TokenAcquisition } from "../token/acquisition.ts";
 import { newCorrelationId } from "../token/correlation_id.ts";
 import { type CachedToken, tokenTimes } from "../token/cache.ts";
 import { LibraryLogger, type Logger } from "../token/logger.ts";
 import type { AuthenticationResult } from "../token/result.ts";
-import { type RetryOptions, sleep as realSleep } from "../token/retry.ts";
+import { type RetryOptions, type Sleep, sleep as realSleep } from "../token/retry.ts";
 import { SingleFlight } from "../token/single_flight.ts";
 import { requestMtlsPopToken } from "../token/sts_request.ts";
 import {
@@ -96,7 +97,7 @@ export function normaliseResource(resource: unknown): string {
     throw new MsalClientError(ErrorCode.invalidRequest, "acquireToken needs a resource, e.g. https://vault.azure.net.");
   }
   const trimmed = resource.trim().replace(/\/\.default$/, "").replace(/\/+$/, "");
-  if (/[\s\u0000-\u001f\u007f]/.test(trimmed) || trimmed === "") {
+  if (hasSpaceOrControl(trimmed) || trimmed === "") {
     throw new MsalClientError(ErrorCode.invalidRequest, "The resource must not contain spaces or control characters.");
   }
   return trimmed;
@@ -136,12 +137,11 @@ export function imdsBaseUrl(option: string | undefined): string {
 export class ManagedIdentityApplication {
   /** The identity this application acquires tokens for. */
   readonly id: ManagedIdentityId;
-  readonly #transport: MtlsTransport;
-  readonly #ownsTransport: boolean;
+  readonly #lease: TransportLease;
   readonly #imds: ImdsClient;
   readonly #logger: LibraryLogger;
   readonly #now: () => number;
-  readonly #sleep: RetryOptions["sleep"] & {};
+  readonly #sleep: Sleep;
   readonly #retryDisabled: boolean;
   readonly #timeoutMs: number | undefined;
   readonly #attestationTokenProvider: AttestationTokenProvider | undefined;
@@ -150,7 +150,6 @@ export class ManagedIdentityApplication {
   readonly #store: BindingStore | undefined;
   readonly #storeKey: string;
   #binding: Binding | undefined;
-  #closed = false;
   /** Normal forms of the resource strings seen (see #normalisedResource). */
   readonly #resourceMemo = new Map<string, string>();
   /** Whether a cached token is bound to the binding in use; made once, as acquireToken is the hot path. */
@@ -172,13 +171,12 @@ export class ManagedIdentityApplication {
     this.#retryDisabled = options.retry?.disabled ?? false;
     this.#timeoutMs = options.requestTimeoutMs;
     this.#attestationTokenProvider = options.attestationTokenProvider;
-    this.#transport = options.transport ?? createTransport({ caCertificates: options.caCertificates });
-    this.#ownsTransport = options.transport === undefined;
+    this.#lease = new TransportLease(options.transport, options.caCertificates);
     const baseUrl = imdsBaseUrl(options.imdsEndpoint);
     this.#store = options.bindingStore;
     this.#storeKey = `${baseUrl}|${this.id.key}|${this.#attestationTokenProvider ? "attested" : "unattested"}`;
     this.#imds = new ImdsClient({
-      transport: this.#transport,
+      transport: this.#lease.transport,
       baseUrl,
       sleep: this.#sleep,
       retryDisabled: this.#retryDisabled,
@@ -193,9 +191,9 @@ export class ManagedIdentityApplication {
    * STS with the (cached or newly minted) binding certificate.
    */
   acquireToken(request: AcquireTokenRequest): Promise<AuthenticationResult> {
-    if (this.#closed) return Promise.reject(new MsalClientError(ErrorCode.invalidRequest, "This application is closed."));
     let resource: string;
     try {
+      this.#lease.assertOpen("application");
       resource = this.#normalisedResource(request?.resource);
     } catch (e) {
       return Promise.reject(e);
@@ -240,7 +238,7 @@ export class ManagedIdentityApplication {
 
   async #tokenWith(binding: Binding, resource: string, signal: AbortSignal, correlationId: string): Promise<CachedToken> {
     const response = await requestMtlsPopToken({
-      transport: this.#transport,
+      transport: this.#lease.transport,
       tokenEndpoint: binding.tokenEndpoint,
       clientId: binding.clientId,
       scope: `${resource}/.default`,
@@ -322,9 +320,7 @@ export class ManagedIdentityApplication {
 
   /** Closes the connections of the transport this application made. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#ownsTransport) await this.#transport.close();
+    await this.#lease.close();
   }
 
   /** Same as {@link ManagedIdentityApplication.close}, for `await using`. */

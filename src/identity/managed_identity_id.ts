@@ -5,6 +5,7 @@
  * @module
  */
 
+import { hasControlCharacter } from "../core/text.ts";
 import { ErrorCode, MsalClientError } from "../core/errors.ts";
 
 /**
@@ -103,7 +104,7 @@ function checked(value: string, what: string): string {
     throw new MsalClientError(ErrorCode.invalidRequest, `A user-assigned managed identity needs a non-empty ${what}.`);
   }
   // Control characters cannot be part of any Azure id, and would be a header/URL injection risk.
-  if (/[\u0000-\u001f\u007f]/.test(value)) {
+  if (hasControlCharacter(value)) {
     throw new MsalClientError(ErrorCode.invalidRequest, `The ${what} contains control characters.`);
   }
   return value.trim();

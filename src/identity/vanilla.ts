@@ -7,8 +7,7 @@
 
 import { MsalServiceError } from "../core/errors.ts";
 import { ResourceCaller } from "../resource/caller.ts";
-import { createTransport } from "../runtime/detect.ts";
-import type { MtlsTransport } from "../runtime/transport.ts";
+import { TransportLease } from "../runtime/transport_lease.ts";
 import type { AuthenticationResult } from "../token/result.ts";
 import { ManagedIdentityApplication, type ManagedIdentityApplicationOptions } from "./application.ts";
 import { ManagedIdentityId } from "./managed_identity_id.ts";
@@ -70,8 +69,7 @@ const BINDING_FAILURE = "[MtlsCnfClaimRequestDataValidationFailed]";
 export class VanillaMsiMtlsPop {
   /** The underlying application. */
   readonly application: ManagedIdentityApplication;
-  readonly #transport: MtlsTransport;
-  readonly #ownsTransport: boolean;
+  readonly #lease: TransportLease;
   readonly #tokenBoundAuth: boolean;
 
   /**
@@ -81,10 +79,9 @@ export class VanillaMsiMtlsPop {
    * @param options endpoints, trusted roots, logging, retries, Key Vault header
    */
   constructor(id: ManagedIdentityId = ManagedIdentityId.systemAssigned(), options: VanillaMsiMtlsPopOptions = {}) {
-    this.#transport = options.transport ?? createTransport({ caCertificates: options.caCertificates });
-    this.#ownsTransport = options.transport === undefined;
+    this.#lease = new TransportLease(options.transport, options.caCertificates);
     this.#tokenBoundAuth = options.tokenBoundAuth ?? false;
-    this.application = new ManagedIdentityApplication({ ...options, id, transport: this.#transport });
+    this.application = new ManagedIdentityApplication({ ...options, id, transport: this.#lease.transport });
   }
 
   /** An mTLS PoP token for `resource` (from the cache when fresh). */
@@ -102,7 +99,7 @@ export class VanillaMsiMtlsPop {
     const resource = options.resource ?? target.origin;
     const call = async (forceRefresh: boolean) => {
       const token = await this.acquireToken(resource, { forceRefresh, signal: options.init?.signal });
-      const caller = new ResourceCaller(token, { transport: this.#transport, tokenBoundAuth: this.#tokenBoundAuth });
+      const caller = new ResourceCaller(token, { transport: this.#lease.transport, tokenBoundAuth: this.#tokenBoundAuth });
       return await caller.callResource(target, options.init);
     };
     try {
@@ -116,7 +113,7 @@ export class VanillaMsiMtlsPop {
   /** Closes the application and the connections. */
   async close(): Promise<void> {
     await this.application.close();
-    if (this.#ownsTransport) await this.#transport.close();
+    await this.#lease.close();
   }
 
   /** Same as {@link VanillaMsiMtlsPop.close}, for `await using`. */

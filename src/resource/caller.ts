@@ -8,8 +8,8 @@
 
 import type { BindingCertificate } from "../core/binding_certificate.ts";
 import { ErrorCode, MsalClientError, MsalServiceError } from "../core/errors.ts";
-import { createTransport } from "../runtime/detect.ts";
 import type { BufferedReply, MtlsRequest, MtlsTransport } from "../runtime/transport.ts";
+import { TransportLease } from "../runtime/transport_lease.ts";
 
 /**
  * What a {@link ResourceCaller} needs from a token result.
@@ -102,12 +102,10 @@ const DEFAULT_RESOURCE_MAX_BYTES = 16 * 1024 * 1024;
  */
 export class ResourceCaller {
   readonly #token: BoundToken;
-  readonly #transport: MtlsTransport;
-  readonly #ownsTransport: boolean;
+  readonly #lease: TransportLease;
   readonly #tokenBoundAuth: boolean;
   readonly #timeoutMs: number | undefined;
   readonly #maxResponseBytes: number;
-  #closed = false;
 
   /**
    * Creates a caller for one token and its binding certificate.
@@ -126,8 +124,7 @@ export class ResourceCaller {
       throw new MsalClientError(ErrorCode.invalidRequest, `ResourceCaller sends mtls_pop tokens, not ${token.tokenType}.`);
     }
     this.#token = token;
-    this.#transport = options.transport ?? createTransport({ caCertificates: options.caCertificates });
-    this.#ownsTransport = options.transport === undefined;
+    this.#lease = new TransportLease(options.transport, options.caCertificates);
     this.#tokenBoundAuth = options.tokenBoundAuth ?? false;
     this.#timeoutMs = options.timeoutMs;
     this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_RESOURCE_MAX_BYTES;
@@ -139,7 +136,7 @@ export class ResourceCaller {
    */
   async fetch(url: string | URL, init: ResourceRequestInit = {}): Promise<Response> {
     const [target, request] = this.#request(url, init);
-    return await this.#transport.send(target, request);
+    return await this.#lease.transport.send(target, request);
   }
 
   /**
@@ -150,9 +147,10 @@ export class ResourceCaller {
   async callResource(url: string | URL, init: ResourceRequestInit = {}): Promise<string> {
     const [target, request] = this.#request(url, init);
     // The body is all the caller wants: skip building a Response where the transport can.
-    const reply: BufferedReply = this.#transport.exchange
-      ? await this.#transport.exchange(target, request)
-      : await toReply(await this.#transport.send(target, request));
+    const transport = this.#lease.transport;
+    const reply: BufferedReply = transport.exchange
+      ? await transport.exchange(target, request)
+      : await toReply(await transport.send(target, request));
     const text = new TextDecoder().decode(reply.body);
     if (reply.status < 200 || reply.status > 299) throw resourceError(reply, text, target);
     return text;
@@ -160,7 +158,7 @@ export class ResourceCaller {
 
   /** The URL (https only) and the transport request for a call. */
   #request(url: string | URL, init: ResourceRequestInit): [URL, MtlsRequest] {
-    if (this.#closed) throw new MsalClientError(ErrorCode.invalidRequest, "This ResourceCaller is closed.");
+    this.#lease.assertOpen("ResourceCaller");
     let target: URL;
     try {
       target = new URL(url);
@@ -191,9 +189,7 @@ export class ResourceCaller {
 
   /** Closes the transport's connections (unless the transport was passed in). */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#ownsTransport) await this.#transport.close();
+    await this.#lease.close();
   }
 
   /** Same as {@link ResourceCaller.close}, for `await using`. */
