@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
-  ConfidentialClientApplication,
   type ManagedIdentityApplication,
   MsalClientError,
   MsalError,
@@ -13,7 +12,7 @@ import {
 } from "../mod.ts";
 import type { EmulatorEndpoint, Fault } from "../emulator.ts";
 import { useEmulator } from "./helpers/emulator.ts";
-import { emulatorApp, fakeSleep } from "./helpers/mi.ts";
+import { emulatorApp, emulatorConfidentialApp, fakeSleep } from "./helpers/mi.ts";
 
 type Outcome = "ok" | string | string[];
 interface Row {
@@ -143,15 +142,7 @@ describe("fault matrix", () => {
         f.emu.faults.clear();
         f.emu.requests.length = 0;
         f.emu.faults.add("token", { ...row.fault, times: mode === "once" ? 1 : Infinity });
-        await using cca = new ConfidentialClientApplication({
-          clientId: sni.clientId,
-          authority: `https://login.microsoftonline.com/${f.emu.tenantId}`,
-          certificate: { certPem: sni.certificatePem, keyPem: sni.privateKeyPem },
-          mtlsEndpoint: f.emu.mtlsEndpoint,
-          caCertificates: f.emu.caCertificatePem,
-          requestTimeoutMs: TIMEOUT_MS,
-          retry: { sleep: fakeSleep().sleep },
-        });
+        await using cca = emulatorConfidentialApp(f.emu, sni, { requestTimeoutMs: TIMEOUT_MS });
         await expectOutcome(`CC token ${row.name} ${mode}`, row[mode], () =>
           cca.acquireTokenForClient({ scopes: ["https://vault.azure.net/.default"] }));
       }

@@ -7,7 +7,6 @@ import { describe, it } from "node:test";
 import { inspect } from "node:util";
 import {
   type AuthenticationResult,
-  ConfidentialClientApplication,
   decodeBase64,
   decodeBase64Url,
   encodeBase64,
@@ -16,7 +15,7 @@ import {
   VanillaMsiMtlsPop,
 } from "../mod.ts";
 import { useEmulator } from "./helpers/emulator.ts";
-import { capturingLogger, emulatorApp, fakeSleep } from "./helpers/mi.ts";
+import { capturingLogger, emulatorApp, emulatorConfidentialApp } from "./helpers/mi.ts";
 
 /**
  * Pieces of an access token: its signature, which nothing else contains (its
@@ -113,27 +112,15 @@ describe("secret hygiene", () => {
       // Confidential client, with an STS error too.
       const sni = await f.emu.createConfidentialClient();
       secrets.push(...(await keyFragments(sni.privateKeyPem)));
-      await using cca = new ConfidentialClientApplication({
-        clientId: sni.clientId,
-        authority: `https://login.microsoftonline.com/${f.emu.tenantId}`,
-        certificate: { certPem: sni.certificatePem, keyPem: sni.privateKeyPem },
-        mtlsEndpoint: f.emu.mtlsEndpoint,
-        caCertificates: f.emu.caCertificatePem,
-        logger,
-        retry: { sleep: fakeSleep().sleep },
-      });
+      await using cca = emulatorConfidentialApp(f.emu, sni, { logger });
       const c = await cca.acquireTokenForClient({ scopes: ["https://vault.azure.net/.default"] });
       secrets.push(...tokenFragments(c.accessToken));
       texts.push(...printedForms(c));
       f.emu.faults.add("token", { status: 500, times: 2 });
       texts.push(...errorForms(await cca.acquireTokenForClient({ scopes: ["https://graph.microsoft.com/.default"] }).catch((e) => e)));
       texts.push(...errorForms(
-        await new ConfidentialClientApplication({
-          clientId: sni.clientId,
-          authority: `https://login.microsoftonline.com/${f.emu.tenantId}`,
-          certificate: { certPem: sni.certificatePem, keyPem: sni.privateKeyPem.replace(/A/g, "B") },
-          mtlsEndpoint: f.emu.mtlsEndpoint,
-        }).acquireTokenForClient({ scopes: ["x/.default"] }).catch((e) => e),
+        await emulatorConfidentialApp(f.emu, { ...sni, privateKeyPem: sni.privateKeyPem.replace(/A/g, "B") })
+          .acquireTokenForClient({ scopes: ["x/.default"] }).catch((e) => e),
       ));
 
       // The all-in-one helper.

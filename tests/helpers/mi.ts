@@ -1,13 +1,15 @@
 // Shared pieces of the managed identity tests: an application pointed at the
 // emulator, a fake sleep that records the delays asked for, a capturing logger.
 import {
+  ConfidentialClientApplication,
+  type ConfidentialClientApplicationOptions,
   type Logger,
   type LogLevel,
   ManagedIdentityApplication,
   type ManagedIdentityApplicationOptions,
   type Sleep,
 } from "../../mod.ts";
-import type { Emulator } from "../../emulator.ts";
+import type { Emulator, EmulatorConfidentialClient } from "../../emulator.ts";
 
 export interface FakeSleep {
   delays: number[];
@@ -75,6 +77,23 @@ export function capturingLogger(level: LogLevel = "verbose", piiLoggingEnabled =
 export function emulatorApp(emu: Emulator, options: ManagedIdentityApplicationOptions = {}): ManagedIdentityApplication {
   return new ManagedIdentityApplication({
     imdsEndpoint: emu.imdsEndpoint,
+    caCertificates: emu.caCertificatePem,
+    retry: { sleep: fakeSleep().sleep },
+    ...options,
+  });
+}
+
+/** A confidential client of the emulator's STS, with its certificate, a fake sleep unless one is given. */
+export function emulatorConfidentialApp(
+  emu: Emulator,
+  client: EmulatorConfidentialClient,
+  options: Partial<ConfidentialClientApplicationOptions> = {},
+): ConfidentialClientApplication {
+  return new ConfidentialClientApplication({
+    clientId: client.clientId,
+    authority: `https://login.microsoftonline.com/${emu.tenantId}`,
+    certificate: { certPem: client.certificatePem, keyPem: client.privateKeyPem },
+    mtlsEndpoint: emu.mtlsEndpoint,
     caCertificates: emu.caCertificatePem,
     retry: { sleep: fakeSleep().sleep },
     ...options,
