@@ -15,7 +15,7 @@
 
 export { DEFAULT_EMULATOR_IDENTITIES, startEmulator } from "./src/emulator/emulator.ts";
 export type { Emulator, EmulatorConfidentialClient, EmulatorOptions } from "./src/emulator/emulator.ts";
-export type { RecordedRequest, EmulatorServer } from "./src/emulator/exchange.ts";
+export type { EmulatorServer, RecordedRequest } from "./src/emulator/exchange.ts";
 export { FaultController } from "./src/emulator/faults.ts";
 export type { EmulatorEndpoint, Fault, StsErrorName } from "./src/emulator/faults.ts";
 export type { EmulatorIdentity } from "./src/emulator/imds.ts";

@@ -33,7 +33,13 @@ export type { DenoHttpClient } from "./src/runtime/deno.ts";
 export { BunTransport } from "./src/runtime/bun.ts";
 export type { BunTlsOptions } from "./src/runtime/bun.ts";
 export { FetchTransport } from "./src/runtime/fetch_transport.ts";
-export type { BufferedReply, MtlsRequest, MtlsTransport, MtlsTransportOptions, RuntimeName } from "./src/runtime/transport.ts";
+export type {
+  BufferedReply,
+  MtlsRequest,
+  MtlsTransport,
+  MtlsTransportOptions,
+  RuntimeName,
+} from "./src/runtime/transport.ts";
 export { ResourceCaller } from "./src/resource/caller.ts";
 export type { BoundToken, ResourceCallerOptions, ResourceRequestInit } from "./src/resource/caller.ts";
 export { MtlsPopTokenError, verifyMtlsPopToken } from "./src/resource/verify.ts";
@@ -60,11 +66,24 @@ export type { RetryOptions, Sleep } from "./src/token/retry.ts";
 export { MemoryBindingStore } from "./src/identity/binding_store.ts";
 export type { BindingStore, StoredBinding } from "./src/identity/binding_store.ts";
 export { ConfidentialClientApplication, TRY_AUTO_DETECT_REGION } from "./src/confidential/application.ts";
-export type { AcquireTokenForClientRequest, ConfidentialClientApplicationOptions } from "./src/confidential/application.ts";
-export { isValidRegion, mtlsHost, mtlsTokenEndpoint, parseAuthority, PUBLIC_MTLS_HOST } from "./src/confidential/authority.ts";
+export type {
+  AcquireTokenForClientRequest,
+  ConfidentialClientApplicationOptions,
+} from "./src/confidential/application.ts";
+export {
+  isValidRegion,
+  mtlsHost,
+  mtlsTokenEndpoint,
+  parseAuthority,
+  PUBLIC_MTLS_HOST,
+} from "./src/confidential/authority.ts";
 export type { Authority } from "./src/confidential/authority.ts";
 export { loadClientCertificate } from "./src/confidential/client_certificate.ts";
-export type { ClientCertificateInput, PemClientCertificate, PfxClientCertificate } from "./src/confidential/client_certificate.ts";
+export type {
+  ClientCertificateInput,
+  PemClientCertificate,
+  PfxClientCertificate,
+} from "./src/confidential/client_certificate.ts";
 export { loadPrivateKeyPem } from "./src/core/private_key.ts";
 export type { LoadedPrivateKey } from "./src/core/private_key.ts";
 export { readPkcs12 } from "./src/core/pkcs12.ts";

@@ -27,7 +27,15 @@ const quick = process.argv.includes("--quick");
 /** Iterations; `--quick` shrinks them for development runs. */
 const sizes = quick
   ? { minCpuMs: 250, calls: 300, naiveCalls: 100, rounds: 2, coldRuns: 8, concurrencyRounds: 2, memoryTokens: 2_000 }
-  : { minCpuMs: 700, calls: 2_000, naiveCalls: 2_000, rounds: 4, coldRuns: 80, concurrencyRounds: 7, memoryTokens: 10_000 };
+  : {
+    minCpuMs: 700,
+    calls: 2_000,
+    naiveCalls: 2_000,
+    rounds: 4,
+    coldRuns: 80,
+    concurrencyRounds: 7,
+    memoryTokens: 10_000,
+  };
 
 const progress = (text: string) => console.error(`[bench] ${text}`);
 const errorText = (error: unknown) => String((error as Error)?.stack ?? error);
@@ -39,11 +47,19 @@ const runtimes: BenchResults["runtimes"] = { [here]: runtimeVersion(here) };
 
 // Items 1 and 4 first, in a fresh process (measureRuntime starts its own emulator).
 progress(`${here} ${runtimes[here]}: item 1 (cache hit) and item 4 (resource calls)`);
-perRuntime[here] = await measureRuntime({ minCpuMs: sizes.minCpuMs, calls: sizes.calls, naiveCalls: sizes.naiveCalls, rounds: sizes.rounds })
+perRuntime[here] = await measureRuntime({
+  minCpuMs: sizes.minCpuMs,
+  calls: sizes.calls,
+  naiveCalls: sizes.naiveCalls,
+  rounds: sizes.rounds,
+})
   .catch((error) => ({ error: errorText(error) }));
 
 /** 100 made-up resources the emulator's STS is told about (item 3). */
-const resources = Array.from({ length: 100 }, (_, i) => `https://bench-resource-${String(i).padStart(3, "0")}.example.com`);
+const resources = Array.from(
+  { length: 100 },
+  (_, i) => `https://bench-resource-${String(i).padStart(3, "0")}.example.com`,
+);
 const emu = await startEmulator({ resources });
 let cold: BenchResults["cold"];
 let concurrency: BenchResults["concurrency"];
@@ -65,7 +81,12 @@ for (const runtime of ["deno", "bun"] as RuntimeName[]) {
   progress(`${runtime}: items 1 and 4 in a child process`);
   try {
     const result = await runChild<RuntimeResult>(runtime, "runtime", {
-      BENCH_RUNTIME_OPTIONS: JSON.stringify({ minCpuMs: sizes.minCpuMs, calls: sizes.calls, naiveCalls: sizes.naiveCalls, rounds: sizes.rounds }),
+      BENCH_RUNTIME_OPTIONS: JSON.stringify({
+        minCpuMs: sizes.minCpuMs,
+        calls: sizes.calls,
+        naiveCalls: sizes.naiveCalls,
+        rounds: sizes.rounds,
+      }),
     });
     perRuntime[runtime] = result;
     runtimes[runtime] = result.version;
@@ -101,4 +122,10 @@ writeFileSync(`${outDir}/results.json`, JSON.stringify(results, null, 2) + "\n")
 writeFileSync(`${outDir}/RESULTS.md`, markdown(results, explain(results)));
 console.log(textTable(results.rows));
 const missed = results.rows.filter((r) => r.met === false).length;
-console.log(`\n${results.rows.filter((r) => r.met === true).length} goals met, ${missed} missed; wrote bench/results.json and bench/RESULTS.md in ${results.durationSeconds.toFixed(0)} s.`);
+console.log(
+  `\n${
+    results.rows.filter((r) => r.met === true).length
+  } goals met, ${missed} missed; wrote bench/results.json and bench/RESULTS.md in ${
+    results.durationSeconds.toFixed(0)
+  } s.`,
+);

@@ -14,7 +14,10 @@ const out = join(root, "npm");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 
 rmSync(out, { recursive: true, force: true });
-const tsc = spawnSync(join(root, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+const tsc = spawnSync(join(root, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json"], {
+  cwd: root,
+  stdio: "inherit",
+});
 if (tsc.status !== 0) {
   console.error("tsc failed");
   process.exit(1);

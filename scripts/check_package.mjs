@@ -17,7 +17,12 @@ const failures = [];
 
 function step(name, command, args, options = {}) {
   process.stdout.write(`\n--- ${name}: ${[command.replace(root + "/", ""), ...args].join(" ")}\n`);
-  const r = spawnSync(command, args, { cwd: root, encoding: "utf8", ...options, env: { ...process.env, NO_COLOR: "1", ...options.env } });
+  const r = spawnSync(command, args, {
+    cwd: root,
+    encoding: "utf8",
+    ...options,
+    env: { ...process.env, NO_COLOR: "1", ...options.env },
+  });
   const output = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim();
   if (output) console.log(output.split("\n").slice(-25).join("\n"));
   const ok = r.status === 0 && (!options.expect || options.expect.test(output));
@@ -42,7 +47,12 @@ console.log("consumer:", result.tokenType, result.tokenSource, "resource ok=" + 
 `;
 
 if (!process.argv.includes("--no-build")) {
-  step("build npm/", process.execPath, [join(root, "scripts", "run_deno.mjs"), "run", "--allow-all", "scripts/build_npm.ts"]);
+  step("build npm/", process.execPath, [
+    join(root, "scripts", "run_deno.mjs"),
+    "run",
+    "--allow-all",
+    "scripts/build_npm.ts",
+  ]);
 }
 step("publint", bin("publint"), ["npm", "--strict"], { expect: /All good/ });
 step("arethetypeswrong", bin("attw"), ["--pack", "npm", "--profile", "esm-only"]);
@@ -55,10 +65,15 @@ try {
     for (const manager of ["npm", "bun"]) {
       const project = join(work, `with-${manager}`);
       spawnSync("mkdir", ["-p", project]);
-      writeFileSync(join(project, "package.json"), JSON.stringify({ name: `consumer-${manager}`, private: true, type: "module" }));
+      writeFileSync(
+        join(project, "package.json"),
+        JSON.stringify({ name: `consumer-${manager}`, private: true, type: "module" }),
+      );
       writeFileSync(join(project, "consumer.mjs"), consumer);
       const install = manager === "npm"
-        ? step(`npm install the tarball`, "npm", ["install", "--no-audit", "--no-fund", join(work, tarball)], { cwd: project })
+        ? step(`npm install the tarball`, "npm", ["install", "--no-audit", "--no-fund", join(work, tarball)], {
+          cwd: project,
+        })
         : step(`bun add the tarball`, bin("bun"), ["add", join(work, tarball)], { cwd: project });
       if (!install.ok) continue;
       const runtime = manager === "npm" ? process.execPath : bin("bun");
@@ -66,10 +81,15 @@ try {
         cwd: project,
         expect: /consumer: mtls_pop IdentityProvider resource ok=true/,
       });
-      step(`${manager} project runs the mtls-pop bin`, join(project, "node_modules", ".bin", "mtls-pop"), ["--version"], {
-        cwd: project,
-        expect: /^0\.|mtls-pop 0\./m,
-      });
+      step(
+        `${manager} project runs the mtls-pop bin`,
+        join(project, "node_modules", ".bin", "mtls-pop"),
+        ["--version"],
+        {
+          cwd: project,
+          expect: /^0\.|mtls-pop 0\./m,
+        },
+      );
     }
   }
 } finally {
@@ -78,12 +98,25 @@ try {
 
 step("deno check", process.execPath, [join(root, "scripts", "run_deno.mjs"), "check", "mod.ts", "emulator.ts"]);
 step("every export has JSDoc with an @example", process.execPath, [join(root, "scripts", "check_docs.mjs")]);
-step("deno doc --lint", process.execPath, [join(root, "scripts", "run_deno.mjs"), "doc", "--lint", "--quiet", "mod.ts", "emulator.ts"]);
-const publish = spawnSync(bin("deno"), ["publish", "--dry-run", "--allow-dirty"], { cwd: root, encoding: "utf8", timeout: 60_000 });
+step("deno doc --lint", process.execPath, [
+  join(root, "scripts", "run_deno.mjs"),
+  "doc",
+  "--lint",
+  "--quiet",
+  "mod.ts",
+  "emulator.ts",
+]);
+const publish = spawnSync(bin("deno"), ["publish", "--dry-run", "--allow-dirty"], {
+  cwd: root,
+  encoding: "utf8",
+  timeout: 60_000,
+});
 const publishOutput = `${publish.stdout}${publish.stderr}`;
 if (publish.status === 0) console.log("\n--- deno publish --dry-run: ok");
 else if (/jsr\.io|error sending request|dns error|tcp connect|network/i.test(publishOutput)) {
-  console.log("\n--- deno publish --dry-run: skipped, JSR is not reachable from this machine (see README, Contributing)");
+  console.log(
+    "\n--- deno publish --dry-run: skipped, JSR is not reachable from this machine (see README, Contributing)",
+  );
 } else {
   console.log(publishOutput.split("\n").slice(-20).join("\n"));
   failures.push("deno publish --dry-run");

@@ -44,14 +44,20 @@ async function callAndReport(
   console.log(`    binding certificate ${first.bindingCertificate.thumbprint} (${first.bindingCertificate.subject})`);
   console.log(`    token expires       ${first.expiresOn.toISOString()}`);
   console.log(`    token source        1st call: ${first.tokenSource}, 2nd call: ${second.tokenSource}`);
-  console.log(`    resource call       HTTP ${res.status}, caller ${echo.appid}, bound to x5t#S256 ${second.bindingCertificate.x5tS256}`);
+  console.log(
+    `    resource call       HTTP ${res.status}, caller ${echo.appid}, bound to x5t#S256 ${second.bindingCertificate.x5tS256}`,
+  );
   return res.ok && echo.ok === true;
 }
 
 let failures = 0;
 try {
   for (const [name, id] of identities) {
-    const app = new ManagedIdentityApplication({ id, imdsEndpoint: emu.imdsEndpoint, caCertificates: emu.caCertificatePem });
+    const app = new ManagedIdentityApplication({
+      id,
+      imdsEndpoint: emu.imdsEndpoint,
+      caCertificates: emu.caCertificatePem,
+    });
     try {
       const first = await app.acquireToken({ resource });
       const second = await app.acquireToken({ resource });

@@ -23,7 +23,12 @@ const run = (command, argv) => {
   return r.status ?? 1;
 };
 if (viaBun) {
-  process.exit(run(process.versions.bun ? process.execPath : join(root, "node_modules", ".bin", "bun"), [join("scripts", `${name}.ts`), ...args]));
+  process.exit(
+    run(process.versions.bun ? process.execPath : join(root, "node_modules", ".bin", "bun"), [
+      join("scripts", `${name}.ts`),
+      ...args,
+    ]),
+  );
 }
 const built = run(join(root, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.json"]);
 if (built !== 0) process.exit(built);

@@ -128,7 +128,12 @@ const emu = await startEmulator({
   certificateLifetimeSeconds: CERTIFICATE_LIFETIME_SECONDS,
 });
 const resourceOrigin = new URL(emu.resourceUrl).origin;
-const resources = ["https://vault.azure.net", "https://graph.microsoft.com", "https://management.azure.com", resourceOrigin];
+const resources = [
+  "https://vault.azure.net",
+  "https://graph.microsoft.com",
+  "https://management.azure.com",
+  resourceOrigin,
+];
 const app = new ManagedIdentityApplication({
   imdsEndpoint: emu.imdsEndpoint,
   caCertificates: emu.caCertificatePem,
@@ -204,7 +209,9 @@ const ticker = setInterval(() => {
   if (options.progress && Math.round(elapsed) % 10 === 0) {
     console.error(
       `  ${Math.round(elapsed)} s: calls=${tally.calls} failures=${tally.failures} mints=${wire.issueCredential} ` +
-        `tokenRequests=${wire.token} resourceRequests=${wire.resource} rssMB=${(process.memoryUsage().rss / 1048576).toFixed(1)}`,
+        `tokenRequests=${wire.token} resourceRequests=${wire.resource} rssMB=${
+          (process.memoryUsage().rss / 1048576).toFixed(1)
+        }`,
     );
   }
 }, 1000);

@@ -25,7 +25,12 @@ const runtimes = {
   node: () => {
     // Node runs the suite against the npm package itself: build npm/, compile
     // the tests, then put npm/'s files where the tests import the library from.
-    const packaged = run(process.execPath, [join(root, "scripts", "run_deno.mjs"), "run", "--allow-all", "scripts/build_npm.ts"]);
+    const packaged = run(process.execPath, [
+      join(root, "scripts", "run_deno.mjs"),
+      "run",
+      "--allow-all",
+      "scripts/build_npm.ts",
+    ]);
     if (packaged !== 0) return packaged;
     rmSync(join(root, "build"), { recursive: true, force: true });
     const built = run(bin("tsc"), ["-p", "tsconfig.json"]);
@@ -33,7 +38,9 @@ const runtimes = {
     for (const entry of ["mod.js", "emulator.js", "src"]) {
       cpSync(join(root, "npm", entry), join(root, "build", entry), { recursive: true, force: true });
     }
-    const files = readdirSync(join(root, "build", "tests")).filter((f) => f.endsWith(".test.js")).map((f) => join("build", "tests", f));
+    const files = readdirSync(join(root, "build", "tests")).filter((f) => f.endsWith(".test.js")).map((f) =>
+      join("build", "tests", f)
+    );
     return run(process.execPath, ["--test", "--test-reporter=spec", "--test-timeout=120000", ...files]);
   },
   // Not a runtime: the npm package built by the node stage, linted, packed,
@@ -59,5 +66,7 @@ for (const name of chosen.length ? chosen : Object.keys(runtimes)) {
   results.push({ name, status, seconds: ((Date.now() - started) / 1000).toFixed(1) });
 }
 console.log("\n===== summary =====");
-for (const { name, status, seconds } of results) console.log(`${name.padEnd(7)} ${status === 0 ? "PASS" : `FAIL (exit ${status})`}  ${seconds}s`);
+for (const { name, status, seconds } of results) {
+  console.log(`${name.padEnd(7)} ${status === 0 ? "PASS" : `FAIL (exit ${status})`}  ${seconds}s`);
+}
 process.exit(results.every((r) => r.status === 0) ? 0 : 1);

@@ -51,12 +51,30 @@ describe("authority rules", () => {
       [`https://login.microsoftonline.com/${TENANT}?x=1`, "invalid_request"],
     ];
     for (const [authority, code] of table) assert.equal(errorCodeOf(() => parseAuthority(authority)), code, authority);
-    assert.deepEqual(parseAuthority(`https://LOGIN.microsoftonline.com/${TENANT}`), { type: "Aad", host: "login.microsoftonline.com", tenant: TENANT });
+    assert.deepEqual(parseAuthority(`https://LOGIN.microsoftonline.com/${TENANT}`), {
+      type: "Aad",
+      host: "login.microsoftonline.com",
+      tenant: TENANT,
+    });
   });
 
   it("validates regions as ASCII letters and digits, the whole string", () => {
     for (const ok of ["westus3", "eastus", "WestEurope", "centralus2"]) assert.equal(isValidRegion(ok), true, ok);
-    for (const bad of ["", "west us", "eastus\n", "\neastus", "east-us", "east.us", "wеstus" /* Cyrillic е */, "ｅastus", "eastus/", "a%2e", "x.evil.com#"]) {
+    for (
+      const bad of [
+        "",
+        "west us",
+        "eastus\n",
+        "\neastus",
+        "east-us",
+        "east.us",
+        "wеstus", /* Cyrillic е */
+        "ｅastus",
+        "eastus/",
+        "a%2e",
+        "x.evil.com#",
+      ]
+    ) {
       assert.equal(isValidRegion(bad), false, JSON.stringify(bad));
     }
     fc.assert(
@@ -87,9 +105,17 @@ describe("authority rules", () => {
       ["login.sovcloud-identity.fr", "francecentral", "francecentral.mtlsauth.sovcloud-identity.fr"],
       ["westus3.login.microsoft.com", "westus3", "westus3.login.microsoft.com"],
     ];
-    for (const [authorityHost, region, expected] of table) assert.equal(host(authorityHost, region), expected, `${authorityHost} ${region}`);
-    for (const unsupported of ["login.usgovcloudapi.net", "login.chinacloudapi.cn", "auth.contoso.com", "sts.contoso.com"]) {
-      assert.equal(errorCodeOf(() => host(unsupported, "westus3")), "mtls_pop_not_supported_for_environment", unsupported);
+    for (const [authorityHost, region, expected] of table) {
+      assert.equal(host(authorityHost, region), expected, `${authorityHost} ${region}`);
+    }
+    for (
+      const unsupported of ["login.usgovcloudapi.net", "login.chinacloudapi.cn", "auth.contoso.com", "sts.contoso.com"]
+    ) {
+      assert.equal(
+        errorCodeOf(() => host(unsupported, "westus3")),
+        "mtls_pop_not_supported_for_environment",
+        unsupported,
+      );
     }
   });
 
@@ -101,7 +127,8 @@ describe("authority rules", () => {
       azureRegion: "westus3",
       certificate: { certPem: cert.certPem, keyPem: cert.keyPem },
     };
-    const build = (o: Partial<typeof base> & Record<string, unknown>) => errorCodeOf(() => new ConfidentialClientApplication({ ...base, ...o }));
+    const build = (o: Partial<typeof base> & Record<string, unknown>) =>
+      errorCodeOf(() => new ConfidentialClientApplication({ ...base, ...o }));
     assert.equal(build({}), undefined);
     assert.equal(build({ certificate: undefined }), "mtls_certificate_not_provided");
     assert.equal(build({ azureRegion: undefined }), "mtls_pop_without_region");
@@ -111,7 +138,10 @@ describe("authority rules", () => {
     assert.equal(build({ azureRegion: "eastus\n" }), "invalid_request");
     assert.equal(build({ authority: "https://login.microsoftonline.com/common" }), "missing_tenanted_authority");
     assert.equal(build({ authority: "https://adfs.contoso.com/adfs" }), "invalid_authority_type");
-    assert.equal(build({ authority: `https://login.usgovcloudapi.net/${TENANT}` }), "mtls_pop_not_supported_for_environment");
+    assert.equal(
+      build({ authority: `https://login.usgovcloudapi.net/${TENANT}` }),
+      "mtls_pop_not_supported_for_environment",
+    );
     assert.equal(build({ mtlsEndpoint: "http://127.0.0.1:8443" }), "invalid_request");
     assert.equal(build({ mtlsEndpoint: "https://127.0.0.1:8443/some/path" }), "invalid_request");
     assert.equal(build({ clientId: "" }), "invalid_request");
@@ -185,7 +215,11 @@ describe("resource or scope", () => {
   });
 
   it("checkedResult refuses a result without a binding certificate or of another token type", () => {
-    assert.throws(() => checkedResult({ tokenType: "mtls_pop" } as never), { errorCode: "mtls_certificate_not_provided" });
-    assert.throws(() => checkedResult({ tokenType: "Bearer", bindingCertificate: {} } as never), { errorCode: "invalid_response" });
+    assert.throws(() => checkedResult({ tokenType: "mtls_pop" } as never), {
+      errorCode: "mtls_certificate_not_provided",
+    });
+    assert.throws(() => checkedResult({ tokenType: "Bearer", bindingCertificate: {} } as never), {
+      errorCode: "invalid_response",
+    });
   });
 });

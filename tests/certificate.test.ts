@@ -62,9 +62,15 @@ describe("parseCertificate", () => {
 
   it("refuses a CSR, a wrong PEM label, truncated DER and trailing bytes with typed errors", async () => {
     const csr = openssl(["req", "-new", "-key", rsa.keyPath, "-subj", "/CN=x"]).stdout;
-    await assert.rejects(parseCertificate(csr), (e: unknown) => e instanceof MsalClientError && e.errorCode === "invalid_pem");
+    await assert.rejects(
+      parseCertificate(csr),
+      (e: unknown) => e instanceof MsalClientError && e.errorCode === "invalid_pem",
+    );
     const csrDer = fromPem(csr, "CERTIFICATE REQUEST");
-    await assert.rejects(parseCertificate(csrDer), (e: unknown) => e instanceof MsalClientError && e.errorCode === "invalid_certificate");
+    await assert.rejects(
+      parseCertificate(csrDer),
+      (e: unknown) => e instanceof MsalClientError && e.errorCode === "invalid_certificate",
+    );
     const der = fromPem(rsa.certPem, "CERTIFICATE");
     await assert.rejects(parseCertificate(der.subarray(0, der.length - 1)), { errorCode: "invalid_certificate" });
     await assert.rejects(parseCertificate(new Uint8Array([...der, 0])), { errorCode: "invalid_certificate" });

@@ -5,7 +5,8 @@ import { describe, it } from "node:test";
 import type { BindingCertificate } from "../mod.ts";
 import { CertificatePools } from "../src/runtime/transport.ts";
 
-const cert = (id: string, notAfterMs: number) => ({ x5tS256: id, notAfter: new Date(notAfterMs) }) as unknown as BindingCertificate;
+const cert = (id: string, notAfterMs: number) =>
+  ({ x5tS256: id, notAfter: new Date(notAfterMs) }) as unknown as BindingCertificate;
 
 describe("CertificatePools", () => {
   it("reuses a pool per certificate and drops the pools of expired certificates", () => {

@@ -30,7 +30,18 @@ describe("ConfidentialClientApplication against the emulator", () => {
     ec = opensslSelfSigned(dir.path, "app-ec", { keyType: "ec", subject: "/CN=app-ec" });
     unregistered = opensslSelfSigned(dir.path, "stranger");
     const pfxPath = join(dir.path, "app.pfx");
-    const r = openssl(["pkcs12", "-export", "-in", rsa.certPath, "-inkey", rsa.keyPath, "-out", pfxPath, "-passout", "pass:p@ss w0rd"]);
+    const r = openssl([
+      "pkcs12",
+      "-export",
+      "-in",
+      rsa.certPath,
+      "-inkey",
+      rsa.keyPath,
+      "-out",
+      pfxPath,
+      "-passout",
+      "pass:p@ss w0rd",
+    ]);
     assert.equal(r.status, 0, r.stderr);
     pfx = new Uint8Array(readFileSync(pfxPath));
     await f.emu.registerConfidentialClient(CLIENT_ID, rsa.certPem);
@@ -40,7 +51,10 @@ describe("ConfidentialClientApplication against the emulator", () => {
   });
   after(() => dir.remove());
 
-  const app = (certificate: ConfidentialClientApplicationOptions["certificate"], extra: Partial<ConfidentialClientApplicationOptions> = {}) =>
+  const app = (
+    certificate: ConfidentialClientApplicationOptions["certificate"],
+    extra: Partial<ConfidentialClientApplicationOptions> = {},
+  ) =>
     new ConfidentialClientApplication({
       clientId: CLIENT_ID,
       authority: `https://login.microsoftonline.com/${f.emu.tenantId}`,
@@ -69,7 +83,9 @@ describe("ConfidentialClientApplication against the emulator", () => {
       token_type: "mtls_pop",
     });
     const form: Record<string, string> = { ...token!.form };
-    for (const field of ["client_assertion", "client_assertion_type", "client_secret"]) assert.equal(form[field], undefined);
+    for (const field of ["client_assertion", "client_assertion_type", "client_secret"]) {
+      assert.equal(form[field], undefined);
+    }
     assert.equal(token!.peerCertificate!.x5tS256, cert.x5tS256);
     assert.deepEqual(jose.decodeJwt(result.accessToken).cnf, { "x5t#S256": cert.x5tS256 });
     const again = await cca.acquireTokenForClient({ scopes: ["https://vault.azure.net/.default"] });
@@ -126,21 +142,31 @@ describe("ConfidentialClientApplication against the emulator", () => {
   });
 
   it("refuses a key of another certificate, an expired certificate, an encrypted key and a wrong passphrase before any request", async () => {
-    const cases: Array<[ConfidentialClientApplicationOptions["certificate"], string, Partial<ConfidentialClientApplicationOptions>?]> = [
+    const cases: Array<
+      [ConfidentialClientApplicationOptions["certificate"], string, Partial<ConfidentialClientApplicationOptions>?]
+    > = [
       [{ certPem: rsa.certPem, keyPem: ec.keyPem }, "certificate_key_mismatch"],
-      [{ certPem: rsa.certPem, keyPem: rsa.keyPem }, "certificate_expired", { clock: () => Date.now() + 10 * 365 * 86400_000 }],
-      [{ certPem: rsa.certPem, keyPem: openssl(["pkcs8", "-topk8", "-in", rsa.keyPath, "-passout", "pass:x"]).stdout }, "invalid_key"],
+      [{ certPem: rsa.certPem, keyPem: rsa.keyPem }, "certificate_expired", {
+        clock: () => Date.now() + 10 * 365 * 86400_000,
+      }],
+      [
+        { certPem: rsa.certPem, keyPem: openssl(["pkcs8", "-topk8", "-in", rsa.keyPath, "-passout", "pass:x"]).stdout },
+        "invalid_key",
+      ],
       [{ pfx, passphrase: "wrong" }, "invalid_certificate"],
       [{ certPem: "not a certificate", keyPem: rsa.keyPem }, "invalid_certificate"],
       [{ certPem: rsa.certPem, keyPem: "" }, "invalid_key"],
     ];
     for (const [certificate, errorCode, extra] of cases) {
       await using cca = app(certificate, extra);
-      await assert.rejects(cca.acquireTokenForClient({ scopes: ["https://vault.azure.net/.default"] }), (e: unknown) => {
-        assert.ok(e instanceof MsalClientError, String(e));
-        assert.equal(e.errorCode, errorCode);
-        return true;
-      });
+      await assert.rejects(
+        cca.acquireTokenForClient({ scopes: ["https://vault.azure.net/.default"] }),
+        (e: unknown) => {
+          assert.ok(e instanceof MsalClientError, String(e));
+          assert.equal(e.errorCode, errorCode);
+          return true;
+        },
+      );
     }
     assert.equal(f.emu.requests.length, 0);
   });

@@ -15,7 +15,12 @@ describe("IMDSv2 CSR", () => {
   after(() => dir.remove());
 
   it("verifies with openssl and carries the subject, RSASSA-PSS and the cuId attribute", async () => {
-    const csr = await buildImdsCsr({ key, clientId: CLIENT_ID, tenantId: TENANT_ID, cuId: { vmId: "vm-1", vmssId: "ss-1" } });
+    const csr = await buildImdsCsr({
+      key,
+      clientId: CLIENT_ID,
+      tenantId: TENANT_ID,
+      cuId: { vmId: "vm-1", vmssId: "ss-1" },
+    });
     const path = writeText(dir.path, "req.pem", csr.pem);
     const r = openssl(["req", "-in", path, "-verify", "-noout", "-text"]);
     assert.equal(r.status, 0, r.stderr);
@@ -56,9 +61,15 @@ describe("IMDSv2 CSR", () => {
   });
 
   it("refuses input IMDS could not have sent", async () => {
-    await assert.rejects(buildImdsCsr({ key, clientId: "", tenantId: TENANT_ID, cuId: { vmId: "v" } }), MsalClientError);
+    await assert.rejects(
+      buildImdsCsr({ key, clientId: "", tenantId: TENANT_ID, cuId: { vmId: "v" } }),
+      MsalClientError,
+    );
     await assert.rejects(buildImdsCsr({ key, clientId: CLIENT_ID, tenantId: TENANT_ID, cuId: {} }), MsalClientError);
-    await assert.rejects(buildImdsCsr({ key, clientId: CLIENT_ID, tenantId: "tenänt", cuId: { vmId: "v" } }), MsalClientError);
+    await assert.rejects(
+      buildImdsCsr({ key, clientId: CLIENT_ID, tenantId: "tenänt", cuId: { vmId: "v" } }),
+      MsalClientError,
+    );
   });
 });
 

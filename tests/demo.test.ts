@@ -9,7 +9,14 @@ describe("the demo", () => {
     const r = await runScript(scriptPath("scripts/demo"), { timeoutMs: 60_000 });
     assert.equal(r.timedOut, false, r.stderr);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    for (const name of ["system-assigned", "user-assigned, client id", "user-assigned, resource id", "user-assigned, object id"]) {
+    for (
+      const name of [
+        "system-assigned",
+        "user-assigned, client id",
+        "user-assigned, resource id",
+        "user-assigned, object id",
+      ]
+    ) {
       assert.ok(r.stdout.includes(`\n  ${name}\n`), `${name} in:\n${r.stdout}`);
     }
     assert.ok(r.stdout.includes("\n  confidential client\n"), r.stdout);

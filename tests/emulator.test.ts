@@ -29,7 +29,13 @@ describe("emulator: IMDSv2", () => {
 
   it("selects user-assigned identities by client_id, mi_res_id and object_id", async () => {
     const uami = emu.identities.userAssigned[0]!;
-    for (const q of [`client_id=${uami.clientId}`, `mi_res_id=${encodeURIComponent(uami.resourceId!)}`, `object_id=${uami.objectId}`]) {
+    for (
+      const q of [
+        `client_id=${uami.clientId}`,
+        `mi_res_id=${encodeURIComponent(uami.resourceId!)}`,
+        `object_id=${uami.objectId}`,
+      ]
+    ) {
       const res = await get(`/metadata/identity/getplatformmetadata?cred-api-version=2.0&${q}`);
       assert.equal(res.status, 200, q);
       assert.equal((await res.json()).clientId, uami.clientId, q);
@@ -42,7 +48,9 @@ describe("emulator: IMDSv2", () => {
     assert.match(await noHeader.text(), /metadata header/i);
     assert.equal((await get("/metadata/identity/getplatformmetadata")).status, 400);
     assert.equal((await get("/metadata/identity/getplatformmetadata?cred-api-version=1.0")).status, 400);
-    const unknown = await get("/metadata/identity/getplatformmetadata?cred-api-version=2.0&client_id=00000000-0000-0000-0000-000000000000");
+    const unknown = await get(
+      "/metadata/identity/getplatformmetadata?cred-api-version=2.0&client_id=00000000-0000-0000-0000-000000000000",
+    );
     assert.equal(unknown.status, 400);
     assert.match(await unknown.text(), /Identity not found/);
     const two = await get(`/metadata/identity/getplatformmetadata?cred-api-version=2.0&client_id=a&object_id=b`);
@@ -136,7 +144,9 @@ describe("emulator: IMDSv2", () => {
     assert.equal((await get(path)).status, 200);
     assert.equal(emu.faults.pending("platformMetadata"), 0);
 
-    emu.faults.add("platformMetadata", { omitServerHeader: true }, { malformedBody: true }, { truncatedBody: true }, { reset: true });
+    emu.faults.add("platformMetadata", { omitServerHeader: true }, { malformedBody: true }, { truncatedBody: true }, {
+      reset: true,
+    });
     const noServer = await get(path);
     assert.equal(noServer.status, 200);
     assert.equal(noServer.headers.get("server"), null);
@@ -146,9 +156,12 @@ describe("emulator: IMDSv2", () => {
     await assert.rejects(get(path), { errorCode: "network_error" });
 
     emu.faults.add("platformMetadata", { delayMs: 2_000 });
-    await assert.rejects(transport.send(`${emu.imdsEndpoint}${path}`, { headers: { metadata: "true" }, timeoutMs: 50 }), {
-      errorCode: "request_timeout",
-    });
+    await assert.rejects(
+      transport.send(`${emu.imdsEndpoint}${path}`, { headers: { metadata: "true" }, timeoutMs: 50 }),
+      {
+        errorCode: "request_timeout",
+      },
+    );
     assert.deepEqual(emu.requests.map((r) => r.status), [500, 429, 200, 200, 200, 200, 0, 0]);
   });
 
@@ -180,10 +193,16 @@ describe("emulator: mTLS STS", () => {
 
   it("issues an RS256 mtls_pop JWT bound to the presented certificate", async () => {
     const m = await mintBinding(emu, transport);
-    const r = await requestToken(transport, m.tokenEndpoint, tokenForm(m.clientId, "https://vault.azure.net/"), m.binding, {
-      "client-request-id": "11111111-2222-3333-4444-555555555555",
-      "return-client-request-id": "true",
-    });
+    const r = await requestToken(
+      transport,
+      m.tokenEndpoint,
+      tokenForm(m.clientId, "https://vault.azure.net/"),
+      m.binding,
+      {
+        "client-request-id": "11111111-2222-3333-4444-555555555555",
+        "return-client-request-id": "true",
+      },
+    );
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.token_type, "mtls_pop");
     assert.equal(r.body.expires_in, 3599);
@@ -213,13 +232,68 @@ describe("emulator: mTLS STS", () => {
     const sys = await mintBinding(emu, transport);
     const uami = await mintBinding(emu, transport, `client_id=${emu.identities.userAssigned[0]!.clientId}`);
     const cases: Array<[string, Awaited<ReturnType<typeof requestToken>>, number, string]> = [
-      ["no certificate", await requestToken(transport, sys.tokenEndpoint, tokenForm(sys.clientId, emu.resourceUrl), undefined), 401, "invalid_client"],
-      ["another identity's certificate", await requestToken(transport, sys.tokenEndpoint, tokenForm(sys.clientId, emu.resourceUrl), uami.binding), 401, "invalid_client"],
-      ["unknown client", await requestToken(transport, sys.tokenEndpoint, tokenForm("nobody", emu.resourceUrl), sys.binding), 400, "unauthorized_client"],
-      ["unknown resource", await requestToken(transport, sys.tokenEndpoint, tokenForm(sys.clientId, "https://nothing.example"), sys.binding), 400, "invalid_resource"],
-      ["bearer token type", await requestToken(transport, sys.tokenEndpoint, tokenForm(sys.clientId, emu.resourceUrl, { token_type: "bearer" }), sys.binding), 400, "invalid_request"],
-      ["client assertion", await requestToken(transport, sys.tokenEndpoint, tokenForm(sys.clientId, emu.resourceUrl, { client_assertion: "x" }), sys.binding), 400, "invalid_request"],
-      ["grant", await requestToken(transport, sys.tokenEndpoint, tokenForm(sys.clientId, emu.resourceUrl, { grant_type: "password" }), sys.binding), 400, "unsupported_grant_type"],
+      [
+        "no certificate",
+        await requestToken(transport, sys.tokenEndpoint, tokenForm(sys.clientId, emu.resourceUrl), undefined),
+        401,
+        "invalid_client",
+      ],
+      [
+        "another identity's certificate",
+        await requestToken(transport, sys.tokenEndpoint, tokenForm(sys.clientId, emu.resourceUrl), uami.binding),
+        401,
+        "invalid_client",
+      ],
+      [
+        "unknown client",
+        await requestToken(transport, sys.tokenEndpoint, tokenForm("nobody", emu.resourceUrl), sys.binding),
+        400,
+        "unauthorized_client",
+      ],
+      [
+        "unknown resource",
+        await requestToken(
+          transport,
+          sys.tokenEndpoint,
+          tokenForm(sys.clientId, "https://nothing.example"),
+          sys.binding,
+        ),
+        400,
+        "invalid_resource",
+      ],
+      [
+        "bearer token type",
+        await requestToken(
+          transport,
+          sys.tokenEndpoint,
+          tokenForm(sys.clientId, emu.resourceUrl, { token_type: "bearer" }),
+          sys.binding,
+        ),
+        400,
+        "invalid_request",
+      ],
+      [
+        "client assertion",
+        await requestToken(
+          transport,
+          sys.tokenEndpoint,
+          tokenForm(sys.clientId, emu.resourceUrl, { client_assertion: "x" }),
+          sys.binding,
+        ),
+        400,
+        "invalid_request",
+      ],
+      [
+        "grant",
+        await requestToken(
+          transport,
+          sys.tokenEndpoint,
+          tokenForm(sys.clientId, emu.resourceUrl, { grant_type: "password" }),
+          sys.binding,
+        ),
+        400,
+        "unsupported_grant_type",
+      ],
     ];
     for (const [name, r, status, error] of cases) {
       assert.equal(r.status, status, name);
@@ -229,9 +303,19 @@ describe("emulator: mTLS STS", () => {
       assert.ok(r.body.correlation_id, name);
     }
     emu.faults.add("token", { error: "invalid_client" });
-    const once = await requestToken(transport, sys.tokenEndpoint, tokenForm(sys.clientId, emu.resourceUrl), sys.binding);
+    const once = await requestToken(
+      transport,
+      sys.tokenEndpoint,
+      tokenForm(sys.clientId, emu.resourceUrl),
+      sys.binding,
+    );
     assert.equal(once.body.error, "invalid_client");
-    const then = await requestToken(transport, sys.tokenEndpoint, tokenForm(sys.clientId, emu.resourceUrl), sys.binding);
+    const then = await requestToken(
+      transport,
+      sys.tokenEndpoint,
+      tokenForm(sys.clientId, emu.resourceUrl),
+      sys.binding,
+    );
     assert.equal(then.status, 200);
   });
 

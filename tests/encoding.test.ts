@@ -33,7 +33,11 @@ describe("base64", () => {
   it("ignores whitespace in base64 and refuses everything else outside the alphabet", () => {
     assert.deepEqual(decodeBase64("AQ\nID\r\n"), new Uint8Array([1, 2, 3]));
     for (const bad of ["A", "AQI", "AQID=", "AQ==A", "A===", "AQ-_", "AQ*D", "AR==" /* non-zero tail */]) {
-      assert.throws(() => decodeBase64(bad), (e: unknown) => e instanceof MsalClientError && e.errorCode === "invalid_base64", bad);
+      assert.throws(
+        () => decodeBase64(bad),
+        (e: unknown) => e instanceof MsalClientError && e.errorCode === "invalid_base64",
+        bad,
+      );
     }
     assert.throws(() => decodeBase64Url("AQ+/"), MsalClientError);
     assert.deepEqual(decodeBase64Url("AQ=="), new Uint8Array([1]));
@@ -53,12 +57,15 @@ describe("PEM", () => {
   });
 
   it("reads chains, skips text between blocks, and names what it found when the label is wrong", () => {
-    const text = "Bag Attributes\n" + toPem("CERTIFICATE", new Uint8Array([1])) + "junk\n" + toPem("PRIVATE KEY", new Uint8Array([2]));
+    const text = "Bag Attributes\n" + toPem("CERTIFICATE", new Uint8Array([1])) + "junk\n" +
+      toPem("PRIVATE KEY", new Uint8Array([2]));
     assert.deepEqual(readPemBlocks(text).map((b) => b.label), ["CERTIFICATE", "PRIVATE KEY"]);
     assert.deepEqual(fromPem(text, "PRIVATE KEY"), new Uint8Array([2]));
     assert.throws(() => fromPem(text, "CERTIFICATE REQUEST"), /found CERTIFICATE, PRIVATE KEY/);
     assert.throws(() => fromPem("-----BEGIN A-----\nAQ==\n-----END B-----", "A"), { errorCode: "invalid_pem" });
-    assert.throws(() => fromPem("-----BEGIN A-----\nProc-Type: 4,ENCRYPTED\n\nAQ==\n-----END A-----", "A"), { errorCode: "invalid_pem" });
+    assert.throws(() => fromPem("-----BEGIN A-----\nProc-Type: 4,ENCRYPTED\n\nAQ==\n-----END A-----", "A"), {
+      errorCode: "invalid_pem",
+    });
     assert.throws(() => fromPem("", "A"), { errorCode: "invalid_pem" });
   });
 });

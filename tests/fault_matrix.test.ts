@@ -4,12 +4,7 @@
 // policies allow.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import {
-  type ManagedIdentityApplication,
-  MsalClientError,
-  MsalError,
-  ResourceCaller,
-} from "../mod.ts";
+import { type ManagedIdentityApplication, MsalClientError, MsalError, ResourceCaller } from "../mod.ts";
 import type { EmulatorEndpoint, Fault } from "../emulator.ts";
 import { useEmulator } from "./helpers/emulator.ts";
 import { emulatorApp, emulatorConfidentialApp, fakeSleep } from "./helpers/mi.ts";
@@ -31,38 +26,85 @@ const TIMEOUT_MS = 1_000;
 
 const imdsRows = (endpoint: "platformMetadata" | "issueCredential"): Row[] => [
   { name: "HTTP 500", fault: { status: 500 }, once: "ok", always: "managed_identity_request_failed" },
-  { name: "HTTP 429 with Retry-After", fault: { status: 429, retryAfter: 1 }, once: "ok", always: "managed_identity_request_failed" },
+  {
+    name: "HTTP 429 with Retry-After",
+    fault: { status: 429, retryAfter: 1 },
+    once: "ok",
+    always: "managed_identity_request_failed",
+  },
   { name: "HTTP 410", fault: { status: 410 }, once: "ok", always: "managed_identity_request_failed" },
   {
     name: "HTTP 404",
     fault: { status: 404 },
     once: endpoint === "platformMetadata" ? "mtls_pop_token_not_supported_in_imds_v1" : "ok",
-    always: endpoint === "platformMetadata" ? "mtls_pop_token_not_supported_in_imds_v1" : "managed_identity_request_failed",
+    always: endpoint === "platformMetadata"
+      ? "mtls_pop_token_not_supported_in_imds_v1"
+      : "managed_identity_request_failed",
   },
   { name: "connection reset", fault: { reset: true }, once: "ok", always: "network_error" },
-  { name: "malformed body", fault: { malformedBody: true }, once: "managed_identity_request_failed", always: "managed_identity_request_failed" },
+  {
+    name: "malformed body",
+    fault: { malformedBody: true },
+    once: "managed_identity_request_failed",
+    always: "managed_identity_request_failed",
+  },
   { name: "truncated body", fault: { truncatedBody: true }, once: "ok", always: "network_error" },
-  { name: "oversized body", fault: { oversizedBodyBytes: 2 * 1024 * 1024 }, once: "response_too_large", always: "response_too_large" },
+  {
+    name: "oversized body",
+    fault: { oversizedBodyBytes: 2 * 1024 * 1024 },
+    once: "response_too_large",
+    always: "response_too_large",
+  },
   { name: "no answer in time", fault: { delayMs: 10_000 }, once: "ok", always: "request_timeout" },
   ...(endpoint === "platformMetadata"
-    ? [{ name: "no Server header", fault: { omitServerHeader: true }, once: "managed_identity_request_failed", always: "managed_identity_request_failed" }]
+    ? [{
+      name: "no Server header",
+      fault: { omitServerHeader: true },
+      once: "managed_identity_request_failed",
+      always: "managed_identity_request_failed",
+    }]
     : [
-      { name: "certificate for another key", fault: { certificateForDifferentKey: true }, once: "ok", always: "certificate_key_mismatch" },
+      {
+        name: "certificate for another key",
+        fault: { certificateForDifferentKey: true },
+        once: "ok",
+        always: "certificate_key_mismatch",
+      },
       { name: "expired certificate", fault: { expiredCertificate: true }, once: "ok", always: "certificate_expired" },
     ]),
 ];
 
 const stsRows = (path: "mi" | "cc"): Row[] => [
   { name: "HTTP 500", fault: { status: 500 }, once: "ok", always: "temporarily_unavailable" },
-  { name: "HTTP 503 with Retry-After", fault: { status: 503, retryAfter: 5 }, once: "temporarily_unavailable", always: "temporarily_unavailable" },
+  {
+    name: "HTTP 503 with Retry-After",
+    fault: { status: 503, retryAfter: 5 },
+    once: "temporarily_unavailable",
+    always: "temporarily_unavailable",
+  },
   { name: "HTTP 429", fault: { status: 429, retryAfter: 5 }, once: "invalid_request", always: "invalid_request" },
   { name: "connection reset", fault: { reset: true }, once: "ok", always: RESET },
   { name: "malformed body", fault: { malformedBody: true }, once: "invalid_response", always: "invalid_response" },
   { name: "truncated body", fault: { truncatedBody: true }, once: "ok", always: "network_error" },
-  { name: "oversized body", fault: { oversizedBodyBytes: 2 * 1024 * 1024 }, once: "response_too_large", always: "response_too_large" },
+  {
+    name: "oversized body",
+    fault: { oversizedBodyBytes: 2 * 1024 * 1024 },
+    once: "response_too_large",
+    always: "response_too_large",
+  },
   { name: "no answer in time", fault: { delayMs: 10_000 }, once: "ok", always: "request_timeout" },
-  { name: "invalid_client", fault: { error: "invalid_client" }, once: path === "mi" ? "ok" : "invalid_client", always: "invalid_client" },
-  { name: "invalid_resource", fault: { error: "invalid_resource" }, once: "invalid_resource", always: "invalid_resource" },
+  {
+    name: "invalid_client",
+    fault: { error: "invalid_client" },
+    once: path === "mi" ? "ok" : "invalid_client",
+    always: "invalid_client",
+  },
+  {
+    name: "invalid_resource",
+    fault: { error: "invalid_resource" },
+    once: "invalid_resource",
+    always: "invalid_resource",
+  },
   { name: "TLS handshake cut", fault: { handshakeFailure: true }, once: "ok", always: "tls_handshake_failed" },
 ];
 
@@ -72,9 +114,19 @@ const resourceRows: Row[] = [
   // A runtime may retry a request that was reset on a reused keep-alive connection (Bun's pool is shared).
   { name: "connection reset", fault: { reset: true }, once: ["ok", ...RESET], always: RESET },
   { name: "truncated body", fault: { truncatedBody: true }, once: "network_error", always: "network_error" },
-  { name: "oversized body", fault: { oversizedBodyBytes: 17 * 1024 * 1024 }, once: "response_too_large", always: "response_too_large" },
+  {
+    name: "oversized body",
+    fault: { oversizedBodyBytes: 17 * 1024 * 1024 },
+    once: "response_too_large",
+    always: "response_too_large",
+  },
   { name: "no answer in time", fault: { delayMs: 10_000 }, once: "request_timeout", always: "request_timeout" },
-  { name: "TLS handshake cut", fault: { handshakeFailure: true }, once: "tls_handshake_failed", always: "tls_handshake_failed" },
+  {
+    name: "TLS handshake cut",
+    fault: { handshakeFailure: true },
+    once: "tls_handshake_failed",
+    always: "tls_handshake_failed",
+  },
 ];
 
 /** Most requests each endpoint may see for one operation under any fault (IMDS 410: 1 + 7 retries, twice for a re-mint; a resource call may be resent once by the runtime on a reused connection). */
@@ -104,8 +156,12 @@ describe("fault matrix", () => {
       failed = true;
       failure = error;
     }
-    if (!failed) assert.ok(outcome === "ok" || (Array.isArray(outcome) && outcome.includes("ok")), `${label}: succeeded, expected ${outcome}`);
-    else {
+    if (!failed) {
+      assert.ok(
+        outcome === "ok" || (Array.isArray(outcome) && outcome.includes("ok")),
+        `${label}: succeeded, expected ${outcome}`,
+      );
+    } else {
       const got = failure instanceof MsalError ? `${failure.errorCode}: ${failure.message}` : String(failure);
       assert.ok(outcome !== "ok" && matches(outcome, failure), `${label}: expected ${outcome}, got ${got}`);
     }
@@ -115,9 +171,12 @@ describe("fault matrix", () => {
     }
   }
 
-  const mi = (): ManagedIdentityApplication => emulatorApp(f.emu, { requestTimeoutMs: TIMEOUT_MS, retry: { sleep: fakeSleep().sleep } });
+  const mi = (): ManagedIdentityApplication =>
+    emulatorApp(f.emu, { requestTimeoutMs: TIMEOUT_MS, retry: { sleep: fakeSleep().sleep } });
 
-  for (const endpoint of ["platformMetadata", "issueCredential", "token"] as const satisfies readonly EmulatorEndpoint[]) {
+  for (
+    const endpoint of ["platformMetadata", "issueCredential", "token"] as const satisfies readonly EmulatorEndpoint[]
+  ) {
     const rows = endpoint === "token" ? stsRows("mi") : imdsRows(endpoint);
     it(`managed identity, ${endpoint}: each fault once and always`, async () => {
       for (const row of rows) {
@@ -126,7 +185,11 @@ describe("fault matrix", () => {
           f.emu.requests.length = 0;
           f.emu.faults.add(endpoint, { ...row.fault, times: mode === "once" ? 1 : Infinity });
           await using app = mi();
-          await expectOutcome(`MI ${endpoint} ${row.name} ${mode}`, row[mode], () => app.acquireToken({ resource: "https://vault.azure.net" }));
+          await expectOutcome(
+            `MI ${endpoint} ${row.name} ${mode}`,
+            row[mode],
+            () => app.acquireToken({ resource: "https://vault.azure.net" }),
+          );
         }
       }
     });
@@ -143,8 +206,11 @@ describe("fault matrix", () => {
         f.emu.requests.length = 0;
         f.emu.faults.add("token", { ...row.fault, times: mode === "once" ? 1 : Infinity });
         await using cca = emulatorConfidentialApp(f.emu, sni, { requestTimeoutMs: TIMEOUT_MS });
-        await expectOutcome(`CC token ${row.name} ${mode}`, row[mode], () =>
-          cca.acquireTokenForClient({ scopes: ["https://vault.azure.net/.default"] }));
+        await expectOutcome(
+          `CC token ${row.name} ${mode}`,
+          row[mode],
+          () => cca.acquireTokenForClient({ scopes: ["https://vault.azure.net/.default"] }),
+        );
       }
     }
   });
@@ -165,7 +231,10 @@ describe("fault matrix", () => {
         f.emu.requests.length = 0;
         f.emu.faults.add("resource", { ...row.fault, times: mode === "once" ? 1 : Infinity });
         // A new caller per case: a handshake fault needs a new connection.
-        await using caller = new ResourceCaller(token, { caCertificates: f.emu.caCertificatePem, timeoutMs: TIMEOUT_MS });
+        await using caller = new ResourceCaller(token, {
+          caCertificates: f.emu.caCertificatePem,
+          timeoutMs: TIMEOUT_MS,
+        });
         await expectOutcome(`resource ${row.name} ${mode}`, row[mode], () => caller.callResource(f.emu.resourceUrl));
       }
     }

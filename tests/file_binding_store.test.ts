@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -40,7 +49,9 @@ function storeContents(directory: string): { bindings: string[]; others: string[
 }
 
 /** The one binding file of a store directory, parsed. */
-function onlyBindingFile(directory: string): { path: string; json: { format: string; key: string; binding: StoredBinding } } {
+function onlyBindingFile(
+  directory: string,
+): { path: string; json: { format: string; key: string; binding: StoredBinding } } {
   const { bindings, others } = storeContents(directory);
   assert.deepEqual(others, [], "no temporary files left behind");
   assert.equal(bindings.length, 1, `one binding file in ${directory}`);
@@ -77,7 +88,11 @@ describe("FileBindingStore: the files", () => {
       assert.equal(json.key, key);
       assert.deepEqual(json.binding, sampleBinding("first"), "only the StoredBinding fields are written");
       assert.deepEqual(await store.load(key), sampleBinding("first"));
-      assert.deepEqual(await new FileBindingStore({ directory }).load(key), sampleBinding("first"), "another instance reads it");
+      assert.deepEqual(
+        await new FileBindingStore({ directory }).load(key),
+        sampleBinding("first"),
+        "another instance reads it",
+      );
       assert.equal(await store.load(`${key}x`), undefined, "another key");
 
       await store.save(key, sampleBinding("second"));
@@ -94,41 +109,48 @@ describe("FileBindingStore: the files", () => {
     }
   });
 
-  it("refuses a directory that others can write, that another user owns, or that is a file", { skip: !POSIX }, async () => {
-    const tmp = tempDir();
-    try {
-      const directory = join(tmp.path, "bindings");
-      mkdirSync(directory);
-      const store = new FileBindingStore({ directory });
-      for (const unsafeMode of [0o777, 0o770, 0o702]) {
-        chmodSync(directory, unsafeMode);
-        await assert.rejects(store.load("k"), isUnsafe, `mode ${unsafeMode.toString(8)}`);
-        await assert.rejects(store.save("k", sampleBinding("x")), isUnsafe);
-        await assert.rejects(store.remove("k"), isUnsafe);
-      }
-      assert.deepEqual(readdirSync(directory), [], "nothing written into an unsafe directory");
-      chmodSync(directory, 0o755); // readable by others is allowed: the files themselves are 0600
-      await store.save("k", sampleBinding("x"));
-      assert.deepEqual(await store.load("k"), sampleBinding("x"));
+  it(
+    "refuses a directory that others can write, that another user owns, or that is a file",
+    { skip: !POSIX },
+    async () => {
+      const tmp = tempDir();
+      try {
+        const directory = join(tmp.path, "bindings");
+        mkdirSync(directory);
+        const store = new FileBindingStore({ directory });
+        for (const unsafeMode of [0o777, 0o770, 0o702]) {
+          chmodSync(directory, unsafeMode);
+          await assert.rejects(store.load("k"), isUnsafe, `mode ${unsafeMode.toString(8)}`);
+          await assert.rejects(store.save("k", sampleBinding("x")), isUnsafe);
+          await assert.rejects(store.remove("k"), isUnsafe);
+        }
+        assert.deepEqual(readdirSync(directory), [], "nothing written into an unsafe directory");
+        chmodSync(directory, 0o755); // readable by others is allowed: the files themselves are 0600
+        await store.save("k", sampleBinding("x"));
+        assert.deepEqual(await store.load("k"), sampleBinding("x"));
 
-      let foreign: string;
-      if (process.getuid?.() === 0) {
-        foreign = join(tmp.path, "foreign");
-        mkdirSync(foreign, { mode: 0o700 });
-        chownSync(foreign, 65534, 65534);
-      } else {
-        foreign = "/"; // root's, and this test does not run as root
-      }
-      await assert.rejects(new FileBindingStore({ directory: foreign }).load("k"), (e: unknown) => isUnsafe(e) && /belongs to user/.test((e as Error).message));
+        let foreign: string;
+        if (process.getuid?.() === 0) {
+          foreign = join(tmp.path, "foreign");
+          mkdirSync(foreign, { mode: 0o700 });
+          chownSync(foreign, 65534, 65534);
+        } else {
+          foreign = "/"; // root's, and this test does not run as root
+        }
+        await assert.rejects(
+          new FileBindingStore({ directory: foreign }).load("k"),
+          (e: unknown) => isUnsafe(e) && /belongs to user/.test((e as Error).message),
+        );
 
-      const file = join(tmp.path, "a-file");
-      writeFileSync(file, "");
-      await assert.rejects(new FileBindingStore({ directory: file }).load("k"), isUnsafe);
-      assert.throws(() => new FileBindingStore({ directory: "" }), MsalClientError);
-    } finally {
-      tmp.remove();
-    }
-  });
+        const file = join(tmp.path, "a-file");
+        writeFileSync(file, "");
+        await assert.rejects(new FileBindingStore({ directory: file }).load("k"), isUnsafe);
+        assert.throws(() => new FileBindingStore({ directory: "" }), MsalClientError);
+      } finally {
+        tmp.remove();
+      }
+    },
+  );
 
   it("reads a damaged, foreign, oversized or loosely permissioned file as absent, and a save repairs it", async () => {
     const tmp = tempDir();
@@ -177,14 +199,20 @@ describe("FileBindingStore: the files", () => {
         if (i % 3 === 0) loads.push(await store.load("k"));
         else await store.save("k", versions[i % 2]!);
       }));
-      for (const loaded of loads) assert.ok(versions.some((v) => JSON.stringify(v) === JSON.stringify(loaded)), "a whole binding");
+      for (const loaded of loads) {
+        assert.ok(versions.some((v) => JSON.stringify(v) === JSON.stringify(loaded)), "a whole binding");
+      }
       assert.ok(versions.some((v) => JSON.stringify(v) === JSON.stringify(onlyBindingFile(directory).json.binding)));
 
       // A remove racing saves: each finishes, and what is left is nothing or a whole binding.
-      await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 5 === 0 ? b.remove("k") : a.save("k", versions[i % 2]!))));
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) => (i % 5 === 0 ? b.remove("k") : a.save("k", versions[i % 2]!))),
+      );
       const { bindings, others } = storeContents(directory);
       assert.deepEqual(others, []);
-      if (bindings.length) assert.ok(versions.some((v) => JSON.stringify(v) === JSON.stringify(onlyBindingFile(directory).json.binding)));
+      if (bindings.length) {
+        assert.ok(versions.some((v) => JSON.stringify(v) === JSON.stringify(onlyBindingFile(directory).json.binding)));
+      }
     } finally {
       tmp.remove();
     }
@@ -271,7 +299,11 @@ describe("FileBindingStore with ManagedIdentityApplication", () => {
       const second = await startProcess(directory);
       assert.equal(issueCount(f.emu), 0, "the second process made no issuecredential request");
       assert.deepEqual(endpointsOf(f.emu), ["token"], "nor a platform metadata request");
-      assert.equal(f.emu.requests[0]!.peerCertificate?.x5tS256, first.x5tS256, "it presented the stored certificate to the STS");
+      assert.equal(
+        f.emu.requests[0]!.peerCertificate?.x5tS256,
+        first.x5tS256,
+        "it presented the stored certificate to the STS",
+      );
       assert.equal(second.x5tS256, first.x5tS256);
       assert.equal(second.tokenSource, "IdentityProvider", "tokens are not stored, only the binding");
     } finally {
@@ -303,7 +335,7 @@ describe("FileBindingStore with ManagedIdentityApplication", () => {
     try {
       const directory = join(tmp.path, "bindings");
       const { path } = await mintInto(directory);
-      writeFileSync(path, "\u0000{\"format\": truncated", { mode: 0o600 });
+      writeFileSync(path, '\u0000{"format": truncated', { mode: 0o600 });
       const result = await acquireAfterDamage(new FileBindingStore({ directory }), undefined);
       const repaired = onlyBindingFile(directory);
       assert.equal(repaired.path, path);

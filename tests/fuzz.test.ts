@@ -32,9 +32,12 @@ describe("parsers under random input", () => {
   });
 
   it("parseCertificate on random bytes", async () => {
-    await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 2048 }), (b) => typedOrValid(() => parseCertificate(b))), {
-      numRuns: 3000,
-    });
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 2048 }), (b) => typedOrValid(() => parseCertificate(b))),
+      {
+        numRuns: 3000,
+      },
+    );
   });
 
   it("parseCertificate on a real certificate truncated, extended or with one byte changed", async () => {
@@ -66,7 +69,14 @@ describe("parsers under random input", () => {
 
   it("readPemBlocks on random text with PEM-like pieces", () => {
     const piece = fc.oneof(
-      fc.constantFrom("-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----", "-----BEGIN X-----", "\n", "=", "Proc-Type: 4"),
+      fc.constantFrom(
+        "-----BEGIN CERTIFICATE-----",
+        "-----END CERTIFICATE-----",
+        "-----BEGIN X-----",
+        "\n",
+        "=",
+        "Proc-Type: 4",
+      ),
       fc.base64String({ maxLength: 40 }),
       fc.string({ maxLength: 10 }),
     );

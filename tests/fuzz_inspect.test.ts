@@ -33,7 +33,9 @@ describe("inspect under random input", () => {
     fc.assert(
       fc.property(
         fc.record({ alg: fc.oneof(fc.string(), fc.constant("RS256")), kid: fc.option(fc.string()) }),
-        fc.record({ exp: claimValue, iat: claimValue, aud: claimValue, appid: claimValue, cnf: claimValue }, { requiredKeys: [] }),
+        fc.record({ exp: claimValue, iat: claimValue, aud: claimValue, appid: claimValue, cnf: claimValue }, {
+          requiredKeys: [],
+        }),
         fc.string({ maxLength: 20 }),
         (header, claims, signature) => check(`${b64(header)}.${b64(claims)}.${signature}`),
       ),
@@ -42,7 +44,11 @@ describe("inspect under random input", () => {
   });
 
   it("random text and damaged tokens", () => {
-    const pieces = fc.oneof(fc.string({ maxLength: 60 }), fc.base64String({ maxLength: 60 }), fc.constantFrom(".", "..", "mtls_pop ", "eyJ"));
+    const pieces = fc.oneof(
+      fc.string({ maxLength: 60 }),
+      fc.base64String({ maxLength: 60 }),
+      fc.constantFrom(".", "..", "mtls_pop ", "eyJ"),
+    );
     fc.assert(fc.property(fc.array(pieces, { maxLength: 6 }).map((a) => a.join("")), check), { numRuns: 3000 });
   });
 });

@@ -38,7 +38,9 @@ async function typedOrValue(run: () => Promise<unknown>): Promise<void> {
   try {
     await run();
   } catch (e) {
-    if (!(e instanceof MsalError)) throw new Error(`untyped error: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    if (!(e instanceof MsalError)) {
+      throw new Error(`untyped error: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    }
   }
 }
 
@@ -68,7 +70,10 @@ const jsonish = fc.oneof(
   }).map((o) => JSON.stringify(o)),
 );
 const statuses = fc.constantFrom(200, 200, 200, 400, 401, 404, 410, 429, 500, 503);
-const headers = fc.constantFrom<Record<string, string>>({ server: "IMDS/1.0" }, {}, { server: "nginx" }, { server: "IMDS", "retry-after": "x" });
+const headers = fc.constantFrom<Record<string, string>>({ server: "IMDS/1.0" }, {}, { server: "nginx" }, {
+  server: "IMDS",
+  "retry-after": "x",
+});
 
 describe("protocol parsers under random responses", () => {
   let certificate: BindingCertificate;
@@ -153,26 +158,46 @@ describe("key material under random input", () => {
         return copy;
       }),
     );
-    await fc.assert(fc.asyncProperty(mutated, fc.constantFrom("pw", "", "wrong"), (b, pass) => typedOrValue(() => readPkcs12(b, pass))), {
-      numRuns: 1500,
-    });
+    await fc.assert(
+      fc.asyncProperty(
+        mutated,
+        fc.constantFrom("pw", "", "wrong"),
+        (b, pass) => typedOrValue(() => readPkcs12(b, pass)),
+      ),
+      {
+        numRuns: 1500,
+      },
+    );
   });
 
   it("loadPrivateKeyPem on random text and damaged keys", async () => {
     const der = keyPem.replace(/-----[A-Z ]+-----|\s/g, "");
     const damaged = fc.oneof(
       fc.string({ maxLength: 300 }),
-      fc.uint8Array({ minLength: 1, maxLength: 400 }).map((b) => toPem(["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"][b[0]! % 3]!, b)),
-      fc.nat({ max: der.length - 1 }).map((n) => `-----BEGIN PRIVATE KEY-----\n${der.slice(0, n)}\n-----END PRIVATE KEY-----\n`),
+      fc.uint8Array({ minLength: 1, maxLength: 400 }).map((b) =>
+        toPem(["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"][b[0]! % 3]!, b)
+      ),
+      fc.nat({ max: der.length - 1 }).map((n) =>
+        `-----BEGIN PRIVATE KEY-----\n${der.slice(0, n)}\n-----END PRIVATE KEY-----\n`
+      ),
     );
-    await fc.assert(fc.asyncProperty(damaged, (text) => typedOrValue(() => loadPrivateKeyPem(text))), { numRuns: 2000 });
+    await fc.assert(fc.asyncProperty(damaged, (text) => typedOrValue(() => loadPrivateKeyPem(text))), {
+      numRuns: 2000,
+    });
   });
 
   it("parseAuthority on random strings and URL-like text", () => {
     const urlish = fc.oneof(
       fc.string({ maxLength: 100 }),
       fc.webUrl({ withQueryParameters: true, withFragments: true }),
-      fc.tuple(fc.constantFrom("https://login.microsoftonline.com/", "https://login.microsoftonline.us/", "https://x.b2clogin.com/"), fc.string())
+      fc.tuple(
+        fc.constantFrom(
+          "https://login.microsoftonline.com/",
+          "https://login.microsoftonline.us/",
+          "https://x.b2clogin.com/",
+        ),
+        fc.string(),
+      )
         .map(([a, b]) => a + b),
     );
     fc.assert(

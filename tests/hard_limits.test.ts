@@ -8,21 +8,37 @@ import { useEmulator } from "./helpers/emulator.ts";
 import { emulatorApp } from "./helpers/mi.ts";
 
 describe("hard limits", () => {
-  const awkward = ["a&client_id=evil", "id#fragment", "/subscriptions/x/../../metadata?x=1", "ünïcødé-id", "a+b=c;d", "%0d%0aHost: evil"];
+  const awkward = [
+    "a&client_id=evil",
+    "id#fragment",
+    "/subscriptions/x/../../metadata?x=1",
+    "ünïcødé-id",
+    "a+b=c;d",
+    "%0d%0aHost: evil",
+  ];
   const f = useEmulator({
     userAssigned: awkward.map((value, i) => ({
       clientId: value,
       objectId: `${value}-object-${i}`,
-      resourceId: `/subscriptions/s/resourceGroups/r/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${value}`,
+      resourceId:
+        `/subscriptions/s/resourceGroups/r/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${value}`,
     })),
   });
 
   it("identity ids reach IMDS as exactly one query parameter, whatever they contain", async () => {
     for (const value of awkward) {
-      for (const [id, name, expected] of [
-        [ManagedIdentityId.userAssignedClientId(value), "client_id", value],
-        [ManagedIdentityId.userAssignedResourceId(`/subscriptions/s/resourceGroups/r/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${value}`), "mi_res_id", `/subscriptions/s/resourceGroups/r/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${value}`],
-      ] as const) {
+      for (
+        const [id, name, expected] of [
+          [ManagedIdentityId.userAssignedClientId(value), "client_id", value],
+          [
+            ManagedIdentityId.userAssignedResourceId(
+              `/subscriptions/s/resourceGroups/r/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${value}`,
+            ),
+            "mi_res_id",
+            `/subscriptions/s/resourceGroups/r/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${value}`,
+          ],
+        ] as const
+      ) {
         f.emu.requests.length = 0;
         await using app = emulatorApp(f.emu, { id });
         const result = await app.acquireToken({ resource: "https://vault.azure.net" });
@@ -43,8 +59,17 @@ describe("hard limits", () => {
     fc.assert(
       fc.property(fc.string(), fc.constantFrom("\r", "\n", "\u0000", "\u007f", "\t"), fc.string(), (a, control, b) => {
         const value = `${a}${control}${b}`;
-        for (const make of [ManagedIdentityId.userAssignedClientId, ManagedIdentityId.userAssignedObjectId, ManagedIdentityId.userAssignedResourceId]) {
-          assert.throws(() => make(value), (e: unknown) => e instanceof MsalClientError && e.errorCode === "invalid_request");
+        for (
+          const make of [
+            ManagedIdentityId.userAssignedClientId,
+            ManagedIdentityId.userAssignedObjectId,
+            ManagedIdentityId.userAssignedResourceId,
+          ]
+        ) {
+          assert.throws(
+            () => make(value),
+            (e: unknown) => e instanceof MsalClientError && e.errorCode === "invalid_request",
+          );
         }
       }),
       { numRuns: 1000 },
@@ -86,7 +111,9 @@ describe("hard limits", () => {
     for (const endpoint of ["platformMetadata", "issueCredential", "token"] as const) {
       f.emu.faults.add(endpoint, { oversizedBodyBytes: 1024 * 1024 + 10, times: Infinity });
       await using app = emulatorApp(f.emu);
-      await assert.rejects(app.acquireToken({ resource: "https://vault.azure.net" }), { errorCode: "response_too_large" });
+      await assert.rejects(app.acquireToken({ resource: "https://vault.azure.net" }), {
+        errorCode: "response_too_large",
+      });
       f.emu.faults.clear();
     }
   });

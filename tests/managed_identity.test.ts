@@ -21,10 +21,30 @@ const VAULT = "https://vault.azure.net";
 function identities(emu: Emulator) {
   const uami = emu.identities.userAssigned[0]!;
   return [
-    { name: "system-assigned", id: ManagedIdentityId.systemAssigned(), param: undefined, clientId: emu.identities.systemAssigned!.clientId },
-    { name: "client id", id: ManagedIdentityId.userAssignedClientId(uami.clientId), param: ["client_id", uami.clientId], clientId: uami.clientId },
-    { name: "resource id", id: ManagedIdentityId.userAssignedResourceId(uami.resourceId!), param: ["mi_res_id", uami.resourceId!], clientId: uami.clientId },
-    { name: "object id", id: ManagedIdentityId.userAssignedObjectId(uami.objectId), param: ["object_id", uami.objectId], clientId: uami.clientId },
+    {
+      name: "system-assigned",
+      id: ManagedIdentityId.systemAssigned(),
+      param: undefined,
+      clientId: emu.identities.systemAssigned!.clientId,
+    },
+    {
+      name: "client id",
+      id: ManagedIdentityId.userAssignedClientId(uami.clientId),
+      param: ["client_id", uami.clientId],
+      clientId: uami.clientId,
+    },
+    {
+      name: "resource id",
+      id: ManagedIdentityId.userAssignedResourceId(uami.resourceId!),
+      param: ["mi_res_id", uami.resourceId!],
+      clientId: uami.clientId,
+    },
+    {
+      name: "object id",
+      id: ManagedIdentityId.userAssignedObjectId(uami.objectId),
+      param: ["object_id", uami.objectId],
+      clientId: uami.clientId,
+    },
   ] as const;
 }
 
@@ -35,7 +55,10 @@ describe("ManagedIdentityApplication: the IMDSv2 flow on the wire", () => {
     for (const { name, id, param, clientId } of identities(f.emu)) {
       f.emu.requests.length = 0;
       await using app = emulatorApp(f.emu, { id });
-      const result = await app.acquireToken({ resource: `${VAULT}/`, correlationId: "0f0e0d0c-0b0a-4908-8706-050403020100" });
+      const result = await app.acquireToken({
+        resource: `${VAULT}/`,
+        correlationId: "0f0e0d0c-0b0a-4908-8706-050403020100",
+      });
       assert.equal(result.tokenType, "mtls_pop", name);
       assert.equal(result.tokenSource, "IdentityProvider", name);
       assert.equal(result.correlationId, "0f0e0d0c-0b0a-4908-8706-050403020100");
@@ -74,7 +97,11 @@ describe("ManagedIdentityApplication: the IMDSv2 flow on the wire", () => {
       assert.equal(token!.headers["return-client-request-id"], "true");
       assert.equal(token!.headers["x-ms-lib-capability"], "retry-after, h429");
       assert.ok(token!.headers["x-client-sku"] && token!.headers["x-client-ver"] && token!.headers["x-client-os"]);
-      assert.equal(token!.peerCertificate?.x5tS256, result.bindingCertificate.x5tS256, "the STS saw the issued certificate");
+      assert.equal(
+        token!.peerCertificate?.x5tS256,
+        result.bindingCertificate.x5tS256,
+        "the STS saw the issued certificate",
+      );
 
       const claims = jose.decodeJwt(result.accessToken);
       assert.deepEqual(claims.cnf, { "x5t#S256": result.bindingCertificate.x5tS256 });
@@ -110,8 +137,16 @@ describe("ManagedIdentityApplication: the IMDSv2 flow on the wire", () => {
 
   it("concurrent callers across resources cause one mint and one token request per resource", async () => {
     await using app = emulatorApp(f.emu);
-    const resources = [VAULT, "https://graph.microsoft.com", "https://management.azure.com", "https://storage.azure.com", new URL(f.emu.resourceUrl).origin];
-    await Promise.all(resources.flatMap((resource) => Array.from({ length: 20 }, () => app.acquireToken({ resource }))));
+    const resources = [
+      VAULT,
+      "https://graph.microsoft.com",
+      "https://management.azure.com",
+      "https://storage.azure.com",
+      new URL(f.emu.resourceUrl).origin,
+    ];
+    await Promise.all(
+      resources.flatMap((resource) => Array.from({ length: 20 }, () => app.acquireToken({ resource }))),
+    );
     assert.equal(f.emu.requests.filter((r) => r.endpoint === "issueCredential").length, 1);
     const tokens = f.emu.requests.filter((r) => r.endpoint === "token");
     assert.deepEqual(tokens.map((r) => r.form!.scope).sort(), resources.map((r) => `${r}/.default`).sort());
@@ -147,7 +182,10 @@ describe("ManagedIdentityApplication: the IMDSv2 flow on the wire", () => {
     const issues = f.emu.requests.filter((r) => r.endpoint === "issueCredential");
     assert.equal(issues.length, 2, "the third application reused the stored plain binding");
     assert.deepEqual(Object.keys(issues[0]!.json as object), ["csr"]);
-    assert.equal((issues[1]!.json as { attestation_token?: string }).attestation_token, "eyJhbGciOiJub25lIn0.eyJhdHRlc3RlZCI6dHJ1ZX0.");
+    assert.equal(
+      (issues[1]!.json as { attestation_token?: string }).attestation_token,
+      "eyJhbGciOiJub25lIn0.eyJhdHRlc3RlZCI6dHJ1ZX0.",
+    );
     assert.equal(seen.length, 1);
     assert.notEqual(a.bindingCertificate.x5tS256, b.bindingCertificate.x5tS256);
     assert.equal(c.bindingCertificate.x5tS256, a.bindingCertificate.x5tS256);
@@ -177,7 +215,10 @@ describe("ManagedIdentityApplication: the IMDSv2 flow on the wire", () => {
   it("refuses bad input with typed errors before any request", async () => {
     await using app = emulatorApp(f.emu);
     for (const resource of ["", "   ", "https://vault.azure.net/\r\nx: y", undefined as unknown as string]) {
-      await assert.rejects(app.acquireToken({ resource }), (e: unknown) => e instanceof MsalClientError && e.errorCode === "invalid_request");
+      await assert.rejects(
+        app.acquireToken({ resource }),
+        (e: unknown) => e instanceof MsalClientError && e.errorCode === "invalid_request",
+      );
     }
     assert.throws(() => ManagedIdentityId.userAssignedClientId(""), MsalClientError);
     assert.throws(() => ManagedIdentityId.userAssignedResourceId("/subs/x\r\nHost: evil"), MsalClientError);

@@ -62,7 +62,12 @@ describe("ManagedIdentityApplication: retries, errors and re-mints", () => {
   });
 
   it("a metadata response without the IMDS Server header, or with a malformed or incomplete body, fails", async () => {
-    for (const fault of [{ omitServerHeader: true }, { malformedBody: true }, { status: 200, body: { clientId: "x", tenantId: "t" } }]) {
+    for (
+      const fault of [{ omitServerHeader: true }, { malformedBody: true }, {
+        status: 200,
+        body: { clientId: "x", tenantId: "t" },
+      }]
+    ) {
       f.emu.faults.add("platformMetadata", fault);
       await using app = emulatorApp(f.emu);
       const error = await app.acquireToken({ resource: VAULT }).catch((e) => e);
@@ -87,7 +92,10 @@ describe("ManagedIdentityApplication: retries, errors and re-mints", () => {
       await using app = emulatorApp(f.emu);
       const result = await app.acquireToken({ resource: VAULT });
       assert.equal(count("issueCredential"), 2, JSON.stringify(fault));
-      assert.equal(f.emu.requests.find((r) => r.endpoint === "token")!.peerCertificate!.x5tS256, result.bindingCertificate.x5tS256);
+      assert.equal(
+        f.emu.requests.find((r) => r.endpoint === "token")!.peerCertificate!.x5tS256,
+        result.bindingCertificate.x5tS256,
+      );
     }
     f.emu.requests.length = 0;
     f.emu.faults.add("issueCredential", { certificateForDifferentKey: true, times: 2 });
@@ -130,7 +138,10 @@ describe("ManagedIdentityApplication: retries, errors and re-mints", () => {
 
   it("maps STS errors: invalid_resource keeps its code, error_codes and correlation id", async () => {
     await using app = emulatorApp(f.emu);
-    const error = await app.acquireToken({ resource: "https://unknown.example", correlationId: "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee" })
+    const error = await app.acquireToken({
+      resource: "https://unknown.example",
+      correlationId: "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee",
+    })
       .catch((e) => e);
     assert.ok(error instanceof MsalServiceError);
     assert.equal(error.errorCode, "invalid_resource");

@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
 import { before, beforeEach, describe, it } from "node:test";
-import {
-  createTransport,
-  MsalClientError,
-  MsalServiceError,
-  type MtlsTransport,
-  ResourceCaller,
-} from "../mod.ts";
+import { createTransport, MsalClientError, MsalServiceError, type MtlsTransport, ResourceCaller } from "../mod.ts";
 import type { Emulator } from "../emulator.ts";
 import { useEmulator } from "./helpers/emulator.ts";
 import { mintToken } from "./helpers/manual_flow.ts";
@@ -50,7 +44,9 @@ describe("ResourceCaller against the emulator's resource", () => {
   });
 
   it("a token bound to certificate A, sent with certificate B, is refused with 401", async () => {
-    await using caller = new ResourceCaller({ ...bound(a), bindingCertificate: b.binding }, { caCertificates: emu.caCertificatePem });
+    await using caller = new ResourceCaller({ ...bound(a), bindingCertificate: b.binding }, {
+      caCertificates: emu.caCertificatePem,
+    });
     const error = await caller.callResource(emu.resourceUrl).catch((e) => e);
     assert.ok(error instanceof MsalServiceError);
     assert.equal(error.errorCode, "resource_request_failed");
@@ -81,8 +77,10 @@ describe("ResourceCaller against the emulator's resource", () => {
 
   it("refuses http: and non-URLs with a typed error, before any request", async () => {
     await using caller = new ResourceCaller(bound(a));
-    await assert.rejects(caller.callResource(emu.resourceUrl.replace("https:", "http:")), (e: unknown) =>
-      e instanceof MsalClientError && e.errorCode === "invalid_request" && /https only/.test(e.message));
+    await assert.rejects(
+      caller.callResource(emu.resourceUrl.replace("https:", "http:")),
+      (e: unknown) => e instanceof MsalClientError && e.errorCode === "invalid_request" && /https only/.test(e.message),
+    );
     await assert.rejects(caller.fetch("not a url"), { errorCode: "invalid_request" });
     assert.equal(emu.requests.length, 0);
     assert.throws(() => new ResourceCaller({ ...bound(a), tokenType: "Bearer" }), MsalClientError);
@@ -105,7 +103,11 @@ describe("ResourceCaller against the emulator's resource", () => {
 
   it("works with a transport that only has send(), and transports' exchange() matches send()", async () => {
     const inner = f.transport;
-    const sendOnly: MtlsTransport = { runtime: inner.runtime, send: (u, r) => inner.send(u, r), close: () => Promise.resolve() };
+    const sendOnly: MtlsTransport = {
+      runtime: inner.runtime,
+      send: (u, r) => inner.send(u, r),
+      close: () => Promise.resolve(),
+    };
     await using caller = new ResourceCaller(bound(a), { transport: sendOnly });
     assert.equal(JSON.parse(await caller.callResource(emu.resourceUrl)).ok, true);
     f.emu.faults.add("resource", { status: 503, body: { error: "busy" }, retryAfter: 4 });
@@ -129,8 +131,21 @@ describe("ResourceCaller against the emulator's resource", () => {
       const { spawn } = await import("node:child_process");
       const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
         const child = spawn("curl", [
-          "--silent", "--show-error", "--max-time", "20", "--cert", cert, "--key", key, "--cacert", ca,
-          "-H", `Authorization: mtls_pop ${a.accessToken}`, "-w", "\n%{http_code}", emu.resourceUrl,
+          "--silent",
+          "--show-error",
+          "--max-time",
+          "20",
+          "--cert",
+          cert,
+          "--key",
+          key,
+          "--cacert",
+          ca,
+          "-H",
+          `Authorization: mtls_pop ${a.accessToken}`,
+          "-w",
+          "\n%{http_code}",
+          emu.resourceUrl,
         ]);
         let stdout = "";
         let stderr = "";
@@ -158,7 +173,9 @@ describe("transport limits", () => {
 
   it("caps the response body", async () => {
     emu.faults.add("platformMetadata", { oversizedBodyBytes: 2 * 1024 * 1024 });
-    await assert.rejects(transport.send(metadata(), { headers: { metadata: "true" } }), { errorCode: "response_too_large" });
+    await assert.rejects(transport.send(metadata(), { headers: { metadata: "true" } }), {
+      errorCode: "response_too_large",
+    });
     emu.faults.add("platformMetadata", { oversizedBodyBytes: 5000 });
     await assert.rejects(transport.send(metadata(), { headers: { metadata: "true" }, maxResponseBytes: 4096 }), {
       errorCode: "response_too_large",

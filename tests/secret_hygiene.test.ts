@@ -42,10 +42,22 @@ async function keyFragments(pem: string): Promise<string[]> {
   const der = decodeBase64(pem.replace(/-----[A-Z ]+-----|\s/g, ""));
   let jwk: JsonWebKey;
   try {
-    const rsa = await crypto.subtle.importKey("pkcs8", der.slice().buffer as ArrayBuffer, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, true, ["sign"]);
+    const rsa = await crypto.subtle.importKey(
+      "pkcs8",
+      der.slice().buffer as ArrayBuffer,
+      { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+      true,
+      ["sign"],
+    );
     jwk = await crypto.subtle.exportKey("jwk", rsa);
   } catch {
-    const ec = await crypto.subtle.importKey("pkcs8", der.slice().buffer as ArrayBuffer, { name: "ECDSA", namedCurve: "P-256" }, true, ["sign"]);
+    const ec = await crypto.subtle.importKey(
+      "pkcs8",
+      der.slice().buffer as ArrayBuffer,
+      { name: "ECDSA", namedCurve: "P-256" },
+      true,
+      ["sign"],
+    );
     jwk = await crypto.subtle.exportKey("jwk", ec);
   }
   const out: string[] = [];
@@ -58,7 +70,12 @@ async function keyFragments(pem: string): Promise<string[]> {
 }
 
 function printedForms(result: AuthenticationResult): string[] {
-  const forms = [JSON.stringify(result), inspect(result, { depth: 20, showHidden: true, getters: false }), String(result), `${result}`];
+  const forms = [
+    JSON.stringify(result),
+    inspect(result, { depth: 20, showHidden: true, getters: false }),
+    String(result),
+    `${result}`,
+  ];
   const denoInspect = (globalThis as { Deno?: { inspect(v: unknown, o?: unknown): string } }).Deno?.inspect;
   if (denoInspect) forms.push(denoInspect(result, { depth: 20, showHidden: true }));
   const bunInspect = (globalThis as { Bun?: { inspect(v: unknown): string } }).Bun?.inspect;
@@ -94,11 +111,17 @@ describe("secret hygiene", () => {
       // Managed identity, then the resource, then forced errors.
       await using mi = emulatorApp(f.emu, { id: ManagedIdentityId.userAssignedClientId(uami.clientId), logger });
       const a = await mi.acquireToken({ resource: new URL(f.emu.resourceUrl).origin });
-      secrets.push(...tokenFragments(a.accessToken), ...(await keyFragments(a.bindingCertificate.exportPrivateKeyPem())));
+      secrets.push(
+        ...tokenFragments(a.accessToken),
+        ...(await keyFragments(a.bindingCertificate.exportPrivateKeyPem())),
+      );
       // The CSR holds nothing secret, but it is not logged either (its public key and
       // subject do appear in the public certificate, so it is checked in the logs only).
       const csr = (f.emu.requests.find((r) => r.endpoint === "issueCredential")!.json as { csr: string }).csr;
-      texts.push(...printedForms(a), ...printedForms(await mi.acquireToken({ resource: new URL(f.emu.resourceUrl).origin })));
+      texts.push(
+        ...printedForms(a),
+        ...printedForms(await mi.acquireToken({ resource: new URL(f.emu.resourceUrl).origin })),
+      );
       await using caller = new ResourceCaller(a, { caCertificates: f.emu.caCertificatePem });
       texts.push(await caller.callResource(f.emu.resourceUrl));
       f.emu.faults.add("token", { error: "invalid_resource" });
@@ -117,7 +140,11 @@ describe("secret hygiene", () => {
       secrets.push(...tokenFragments(c.accessToken));
       texts.push(...printedForms(c));
       f.emu.faults.add("token", { status: 500, times: 2 });
-      texts.push(...errorForms(await cca.acquireTokenForClient({ scopes: ["https://graph.microsoft.com/.default"] }).catch((e) => e)));
+      texts.push(
+        ...errorForms(
+          await cca.acquireTokenForClient({ scopes: ["https://graph.microsoft.com/.default"] }).catch((e) => e),
+        ),
+      );
       texts.push(...errorForms(
         await emulatorConfidentialApp(f.emu, { ...sni, privateKeyPem: sni.privateKeyPem.replace(/A/g, "B") })
           .acquireTokenForClient({ scopes: ["x/.default"] }).catch((e) => e),
@@ -131,7 +158,10 @@ describe("secret hygiene", () => {
       });
       texts.push(await vanilla.callResourceWithPop(f.emu.resourceUrl));
       const v = await vanilla.acquireToken(new URL(f.emu.resourceUrl).origin);
-      secrets.push(...tokenFragments(v.accessToken), ...(await keyFragments(v.bindingCertificate.exportPrivateKeyPem())));
+      secrets.push(
+        ...tokenFragments(v.accessToken),
+        ...(await keyFragments(v.bindingCertificate.exportPrivateKeyPem())),
+      );
       texts.push(...printedForms(v), ...printedForms(v.bindingCertificate as unknown as AuthenticationResult));
 
       const lines = logger.lines.map((l) => l.message);

@@ -7,7 +7,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ManagedIdentityApplication } from "../../mod.ts";
 import type { Emulator } from "../../emulator.ts";
-import { perCall, type PerCall } from "./timing.ts";
+import { type PerCall, perCall } from "./timing.ts";
 
 /** What item 1 measured on one runtime. */
 export interface CacheHitResult {
@@ -41,7 +41,9 @@ async function trailingSlashShim(target: string): Promise<{ endpoint: string; cl
     const url = new URL(req.url ?? "/", target);
     url.pathname = url.pathname.replace(/\/+$/, "");
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) if (typeof value === "string" && name !== "host") headers[name] = value;
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (typeof value === "string" && name !== "host") headers[name] = value;
+    }
     fetch(url, { method: req.method, headers }).then(async (answer) => {
       const body = new Uint8Array(await answer.arrayBuffer());
       res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" });
@@ -54,10 +56,11 @@ async function trailingSlashShim(target: string): Promise<{ endpoint: string; cl
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections?.();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -68,7 +71,16 @@ async function trailingSlashShim(target: string): Promise<{ endpoint: string; cl
  * Arc, Cloud Shell... variable is set) and appends /metadata/identity/oauth2/token.
  */
 async function msalNodeApp(imds: string): Promise<MsalManagedIdentityApp> {
-  for (const name of ["IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IMDS_ENDPOINT", "MSI_ENDPOINT", "MSI_SECRET", "IDENTITY_SERVER_THUMBPRINT"]) {
+  for (
+    const name of [
+      "IDENTITY_ENDPOINT",
+      "IDENTITY_HEADER",
+      "IMDS_ENDPOINT",
+      "MSI_ENDPOINT",
+      "MSI_SECRET",
+      "IDENTITY_SERVER_THUMBPRINT",
+    ]
+  ) {
     delete process.env[name];
   }
   process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST = imds;
@@ -93,7 +105,9 @@ export async function measureCacheHit(emu: Emulator, minCpuMs = 700): Promise<Ca
       const msalRequest = { resource: RESOURCE };
       const first = await msal.acquireToken(msalRequest);
       const second = await msal.acquireToken(msalRequest);
-      if (first.fromCache || !second.fromCache) throw new Error("msal-node did not serve its second token from its cache");
+      if (first.fromCache || !second.fromCache) {
+        throw new Error("msal-node did not serve its second token from its cache");
+      }
       msalNode = await perCall(() => msal.acquireToken(msalRequest), minCpuMs, 2_000);
     } catch (error) {
       msalNode = { error: `msal-node could not be measured here: ${(error as Error)?.message ?? error}` };
@@ -102,7 +116,10 @@ export async function measureCacheHit(emu: Emulator, minCpuMs = 700): Promise<Ca
     }
 
     // The floor: what any in-memory cache hit must do at least.
-    const entries = new Map<string, { accessToken: string; expiresOnMs: number }>([[RESOURCE, { accessToken: check.accessToken, expiresOnMs: check.expiresOn.getTime() }]]);
+    const entries = new Map<string, { accessToken: string; expiresOnMs: number }>([[RESOURCE, {
+      accessToken: check.accessToken,
+      expiresOnMs: check.expiresOn.getTime(),
+    }]]);
     const floorHit = (resource: string) => {
       const entry = entries.get(resource)!;
       return Promise.resolve({ accessToken: entry.accessToken, expiresOn: entry.expiresOnMs, tokenSource: "Cache" });

@@ -29,9 +29,14 @@ export function benchCommand(runtime: RuntimeName, name: string): [string, strin
         ["run", "-A", "--v8-flags=--expose-gc", `${root}/scripts/bench/${name}.ts`],
       ];
     case "bun":
-      return [runtime === detectRuntime() ? process.execPath : `${root}/node_modules/.bin/bun`, [`${root}/scripts/bench/${name}.ts`]];
+      return [runtime === detectRuntime() ? process.execPath : `${root}/node_modules/.bin/bun`, [
+        `${root}/scripts/bench/${name}.ts`,
+      ]];
     default:
-      return [runtime === detectRuntime() ? process.execPath : "node", ["--expose-gc", `${root}/build/scripts/bench/${name}.js`]];
+      return [runtime === detectRuntime() ? process.execPath : "node", [
+        "--expose-gc",
+        `${root}/build/scripts/bench/${name}.js`,
+      ]];
   }
 }
 
@@ -45,10 +50,19 @@ export function handBack(result: unknown): void {
  * (progress lines) goes to ours. Asynchronous on purpose: the parent's event
  * loop stays free, for an emulator the child talks to.
  */
-export function runChild<T>(runtime: RuntimeName, name: string, env: Record<string, string> = {}, timeoutMs = 240_000): Promise<T> {
+export function runChild<T>(
+  runtime: RuntimeName,
+  name: string,
+  env: Record<string, string> = {},
+  timeoutMs = 240_000,
+): Promise<T> {
   const [command, args] = benchCommand(runtime, name);
   return new Promise<T>((resolve, reject) => {
-    const child = spawn(command, args, { cwd: repoRoot(), env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, {
+      cwd: repoRoot(),
+      env: { ...process.env, NO_COLOR: "1", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
@@ -65,7 +79,13 @@ export function runChild<T>(runtime: RuntimeName, name: string, env: Record<stri
       clearTimeout(timer);
       const line = stdout.split("\n").find((l) => l.startsWith(RESULT_MARKER));
       if (code === 0 && line) return resolve(JSON.parse(line.slice(RESULT_MARKER.length)) as T);
-      reject(new Error(`${command} ${args.join(" ")} ended with ${signal ?? `code ${code}`}: ${(stderr || stdout).trim().slice(-800)}`));
+      reject(
+        new Error(
+          `${command} ${args.join(" ")} ended with ${signal ?? `code ${code}`}: ${
+            (stderr || stdout).trim().slice(-800)
+          }`,
+        ),
+      );
     });
   });
 }

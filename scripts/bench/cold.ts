@@ -57,7 +57,9 @@ async function withKeyGenerationTimed<T>(work: () => Promise<T>): Promise<{ valu
     return { value: await work(), keyGenerationMs };
   } finally {
     delete (subtle as { generateKey?: unknown }).generateKey;
-    if (subtle.generateKey !== original) Object.defineProperty(subtle, "generateKey", { value: original, configurable: true, writable: true });
+    if (subtle.generateKey !== original) {
+      Object.defineProperty(subtle, "generateKey", { value: original, configurable: true, writable: true });
+    }
   }
 }
 
@@ -76,11 +78,21 @@ export async function measureCold(emu: Emulator, runs = 30): Promise<ColdResult>
     cuId: { vmId?: string; vmssId?: string };
   };
   const key = await BindingKey.generate();
-  const csr = await buildImdsCsr({ key, clientId: metadata.clientId, tenantId: metadata.tenantId, cuId: metadata.cuId });
+  const csr = await buildImdsCsr({
+    key,
+    clientId: metadata.clientId,
+    tenantId: metadata.tenantId,
+    cuId: metadata.cuId,
+  });
   const issueBody = JSON.stringify({ csr: csr.base64 });
   const issueHeaders = { ...imdsHeaders, "content-type": "application/json" };
   const imdsAgent = new http.Agent({ keepAlive: true });
-  const issued = await exchangeJson(issueUrl, { method: "POST", headers: issueHeaders, body: issueBody, agent: imdsAgent }) as {
+  const issued = await exchangeJson(issueUrl, {
+    method: "POST",
+    headers: issueHeaders,
+    body: issueBody,
+    agent: imdsAgent,
+  }) as {
     client_id: string;
     tenant_id: string;
     certificate: string;
@@ -133,10 +145,14 @@ export async function measureCold(emu: Emulator, runs = 30): Promise<ColdResult>
       into(parts.coldLessOwnKeyGeneration).push(coldMs - keyGenerationMs[0]!);
       await time(into(parts.keyGeneration), () => BindingKey.generate());
       await time(into(parts.platformMetadata), () => exchangeJson(metadataUrl, { headers: imdsHeaders, agent: false }));
-      await time(into(parts.issueCredential), () =>
-        exchangeJson(issueUrl, { method: "POST", headers: issueHeaders, body: issueBody, agent: imdsAgent }));
-      await time(into(parts.tlsAndToken), () =>
-        exchangeJson(tokenUrl, { method: "POST", headers: tokenHeaders, body: tokenBody, agent: false, tls }));
+      await time(
+        into(parts.issueCredential),
+        () => exchangeJson(issueUrl, { method: "POST", headers: issueHeaders, body: issueBody, agent: imdsAgent }),
+      );
+      await time(
+        into(parts.tlsAndToken),
+        () => exchangeJson(tokenUrl, { method: "POST", headers: tokenHeaders, body: tokenBody, agent: false, tls }),
+      );
       emu.requests.length = 0;
     }
   } finally {
@@ -147,7 +163,8 @@ export async function measureCold(emu: Emulator, runs = 30): Promise<ColdResult>
   const platformMetadata = summarise(parts.platformMetadata);
   const issueCredential = summarise(parts.issueCredential);
   const tlsAndToken = summarise(parts.tlsAndToken);
-  const floorMs = Math.max(keyGeneration.medianMs, platformMetadata.medianMs) + issueCredential.medianMs + tlsAndToken.medianMs;
+  const floorMs = Math.max(keyGeneration.medianMs, platformMetadata.medianMs) + issueCredential.medianMs +
+    tlsAndToken.medianMs;
   return {
     cold,
     keyGeneration,

@@ -37,7 +37,12 @@ function newApp(emu: Emulator): ManagedIdentityApplication {
   return new ManagedIdentityApplication({ imdsEndpoint: emu.imdsEndpoint, caCertificates: emu.caCertificatePem });
 }
 
-async function scenario(emu: Emulator, callers: number, resources: readonly string[], rounds: number): Promise<ConcurrencyScenario> {
+async function scenario(
+  emu: Emulator,
+  callers: number,
+  resources: readonly string[],
+  rounds: number,
+): Promise<ConcurrencyScenario> {
   const out: ConcurrencyScenario = {
     callers,
     resources: resources.length,
@@ -87,7 +92,9 @@ async function scenario(emu: Emulator, callers: number, resources: readonly stri
     out.platformMetadataRequests.push(count("platformMetadata"));
     out.issueCredentialRequests.push(count("issueCredential"));
     out.tokenRequests.push(count("token"));
-    out.tokenConnections.push(new Set(emu.requests.filter((r) => r.endpoint === "token").map((r) => r.connectionId)).size);
+    out.tokenConnections.push(
+      new Set(emu.requests.filter((r) => r.endpoint === "token").map((r) => r.connectionId)).size,
+    );
     emu.requests.length = 0;
   }
   out.medianMs = median(totals);

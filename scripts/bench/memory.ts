@@ -47,12 +47,20 @@ export async function measureMemory(count = 10_000, concurrency = 16): Promise<M
   const warmup = concurrency;
   const emu = await startEmulator({ resources: memoryResources(warmup, count) });
   try {
-    const input: MemoryInput = { imdsEndpoint: emu.imdsEndpoint, caCertificatePem: emu.caCertificatePem, warmup, count, concurrency };
+    const input: MemoryInput = {
+      imdsEndpoint: emu.imdsEndpoint,
+      caCertificatePem: emu.caCertificatePem,
+      warmup,
+      count,
+      concurrency,
+    };
     // The emulator records every request; with 10,000 token requests the log
     // would be tens of MB in this process, so it is emptied as it fills.
     const trim = setInterval(() => (emu.requests.length = 0), 200);
     try {
-      return await runChild<MemoryResult>(detectRuntime(), "memory_child", { BENCH_MEMORY_INPUT: JSON.stringify(input) });
+      return await runChild<MemoryResult>(detectRuntime(), "memory_child", {
+        BENCH_MEMORY_INPUT: JSON.stringify(input),
+      });
     } finally {
       clearInterval(trim);
     }

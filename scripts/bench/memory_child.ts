@@ -3,7 +3,7 @@
 // caching `count` tokens for distinct resources.
 import { ManagedIdentityApplication } from "../../mod.ts";
 import { handBack } from "./child.ts";
-import { type MemoryInput, type MemoryResult, memoryResources } from "./memory.ts";
+import { type MemoryInput, memoryResources, type MemoryResult } from "./memory.ts";
 import { forcedGc, nowMs } from "./timing.ts";
 
 const input = JSON.parse(process.env.BENCH_MEMORY_INPUT ?? "") as MemoryInput;
@@ -17,7 +17,11 @@ function settledHeap(): number {
 }
 
 /** Acquires tokens for `resources`, `concurrency` at a time; returns the sum of their lengths. */
-async function fill(app: ManagedIdentityApplication, resources: readonly string[], concurrency: number): Promise<number> {
+async function fill(
+  app: ManagedIdentityApplication,
+  resources: readonly string[],
+  concurrency: number,
+): Promise<number> {
   let next = 0;
   let characters = 0;
   const worker = async () => {
@@ -33,7 +37,10 @@ async function fill(app: ManagedIdentityApplication, resources: readonly string[
 }
 
 const resources = memoryResources(input.warmup, input.count);
-const app = new ManagedIdentityApplication({ imdsEndpoint: input.imdsEndpoint, caCertificates: input.caCertificatePem });
+const app = new ManagedIdentityApplication({
+  imdsEndpoint: input.imdsEndpoint,
+  caCertificates: input.caCertificatePem,
+});
 // Warm-up: the binding, the transport and its `concurrency` connections exist before the first reading.
 await fill(app, resources.slice(0, input.warmup), input.concurrency);
 const heapBeforeBytes = settledHeap();
@@ -53,7 +60,9 @@ const result: MemoryResult = {
   growthBytes: heapAfterBytes - heapBeforeBytes,
   tokenCharacters,
   overheadRatio: (heapAfterBytes - heapBeforeBytes) / tokenCharacters,
-  gc: gc ? "full GC before each reading (--expose-gc / Bun.gc)" : "none available: readings include uncollected garbage",
+  gc: gc
+    ? "full GC before each reading (--expose-gc / Bun.gc)"
+    : "none available: readings include uncollected garbage",
   servedFromCache,
   fillMs,
 };

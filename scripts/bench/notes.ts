@@ -80,9 +80,13 @@ export function explain(results: BenchResults): string[] {
     notes.push(
       `**Node and a large \`ca\` list.** \`tls.createSecureContext\` took ${fixed(costs.secureContextAllRootsMs)} ms ` +
         `with the ${costs.roots} roots \`caCertificates\` stands for (system roots + the emulator CA) and ` +
-        `${fixed(costs.secureContextOneRootMs, 2)} ms with the emulator CA alone. Given as \`ca\`/\`cert\`/\`key\` agent ` +
+        `${
+          fixed(costs.secureContextOneRootMs, 2)
+        } ms with the emulator CA alone. Given as \`ca\`/\`cert\`/\`key\` agent ` +
         "options, that list is concatenated into the pool key by `https.Agent#getName` " +
-        `(${fixed(costs.agentGetNameAllRootsUs, 0)} µs against ${fixed(costs.agentGetNameOneRootUs, 1)} µs, and it runs ` +
+        `(${fixed(costs.agentGetNameAllRootsUs, 0)} µs against ${
+          fixed(costs.agentGetNameOneRootUs, 1)
+        } µs, and it runs ` +
         "three times per request: `addRequest`, `onFree`, `removeSocket`), and `tls.connect` builds a new secure context " +
         "from it for every connection. NodeTransport builds one secure context per certificate instead, adding the extra " +
         "roots to Node's already-parsed root store (`addCACert`, about 3 ms, instead of re-parsing every root); the " +
@@ -138,9 +142,13 @@ export function explain(results: BenchResults): string[] {
       notes.push(
         `**Why item 4 (≥ 0.9x keep-alive) missed on ${runtime}.** Ours is ` +
           `${fixed(ours.callsPerSecond / keepAlive.callsPerSecond, 2)}x: ${fixed(gap, 3)} ms more per call than ` +
-          `${runtime === "deno" ? "`fetch` with a `Deno.createHttpClient`" : "`fetch` with the same `tls` object"}, all of ` +
+          `${
+            runtime === "deno" ? "`fetch` with a `Deno.createHttpClient`" : "`fetch` with the same `tls` object"
+          }, all of ` +
           `it client work; the transport alone accounts for ${fixed(inTransport, 3)} ms of it and ResourceCaller for ` +
-          `${fixed(gap - inTransport, 3)} ms (each figure a median of its own rounds, so they need not add up exactly). ` +
+          `${
+            fixed(gap - inTransport, 3)
+          } ms (each figure a median of its own rounds, so they need not add up exactly). ` +
           FETCH_LAYERS,
       );
     }
@@ -149,12 +157,22 @@ export function explain(results: BenchResults): string[] {
       const kept = msPerCall(keepAlive);
       const bound = keepAlive.callsPerSecond / newConnectionPerCall.callsPerSecond;
       notes.push(
-        `**Why item 4 (≥ 5x the naive client) missed on ${runtime}.** A call costs ${fixed(kept, 2)} ms on a kept-alive ` +
-          `connection with the runtime's own client and ${fixed(fresh, 2)} ms on a new one, so a TLS 1.3 handshake on ` +
+        `**Why item 4 (≥ 5x the naive client) missed on ${runtime}.** A call costs ${
+          fixed(kept, 2)
+        } ms on a kept-alive ` +
+          `connection with the runtime's own client and ${
+            fixed(fresh, 2)
+          } ms on a new one, so a TLS 1.3 handshake on ` +
           `loopback with ${runtime === "deno" ? "rustls" : "BoringSSL"} adds only ${fixed(fresh - kept, 2)} ms, ` +
-          `${fixed((fresh - kept) / kept)} times the call's own cost (mostly the emulator verifying the RS256 token and ` +
-          `its certificate binding, in the same process). Even that keep-alive client is ${fixed(bound)}x the naive one` +
-          (bound < 5 ? ", short of 5x: the goal assumes handshakes dominate a call, as they do across a real network" : "") +
+          `${
+            fixed((fresh - kept) / kept)
+          } times the call's own cost (mostly the emulator verifying the RS256 token and ` +
+          `its certificate binding, in the same process). Even that keep-alive client is ${
+            fixed(bound)
+          }x the naive one` +
+          (bound < 5
+            ? ", short of 5x: the goal assumes handshakes dominate a call, as they do across a real network"
+            : "") +
           `; ours reaches ${fixed(ours.callsPerSecond / newConnectionPerCall.callsPerSecond)}x.`,
       );
     }
@@ -164,7 +182,9 @@ export function explain(results: BenchResults): string[] {
   if (many) {
     notes.push(
       `**Item 3, ${many.resources} resources.** The ${many.resources} token requests go out at once and the keep-alive ` +
-        `agent has no \`maxSockets\`, so each gets its own TLS connection (${Math.max(...many.tokenConnections)} in this ` +
+        `agent has no \`maxSockets\`, so each gets its own TLS connection (${
+          Math.max(...many.tokenConnections)
+        } in this ` +
         `run): the ${fixed(many.medianMs, 0)} ms are about ${many.resources} client-certificate handshakes and ` +
         `${many.resources} token signatures in the in-process STS, against one of each in the single cold call.`,
     );

@@ -173,7 +173,9 @@ function concurrencyRows(runtime: RuntimeName, result: ConcurrencyResult): Row[]
       item: 3,
       runtime,
       figure: `${name}: token requests`,
-      value: `${[...new Set(s.tokenRequests)].join("/")} per round, on ${[...new Set(s.tokenConnections)].join("/")} TLS connection(s)`,
+      value: `${[...new Set(s.tokenRequests)].join("/")} per round, on ${
+        [...new Set(s.tokenConnections)].join("/")
+      } TLS connection(s)`,
       baseline: `${s.callers} callers`,
       ratio: `${(s.callers / Math.max(...s.tokenRequests)).toFixed(0)} callers per request`,
       goal: `exactly ${expectedTokens}`,
@@ -193,13 +195,19 @@ function concurrencyRows(runtime: RuntimeName, result: ConcurrencyResult): Row[]
     });
   };
   scenario(`${result.oneResource.callers} callers, 1 resource`, result.oneResource, 1);
-  scenario(`${result.manyResources.callers} callers, ${result.manyResources.resources} resources`, result.manyResources, result.manyResources.resources);
+  scenario(
+    `${result.manyResources.callers} callers, ${result.manyResources.resources} resources`,
+    result.manyResources,
+    result.manyResources.resources,
+  );
   return rows;
 }
 
 function resourceCallRows(runtime: RuntimeName, result: RuntimeResult): Row[] {
   const { ours, keepAlive, newConnectionPerCall, others } = result.resourceCalls;
-  const oursText = `${perSecond(ours)} (${ours.calls} calls, ${ours.connections} connection${ours.connections === 1 ? "" : "s"})`;
+  const oursText = `${perSecond(ours)} (${ours.calls} calls, ${ours.connections} connection${
+    ours.connections === 1 ? "" : "s"
+  })`;
   const versus = (baseline: ClientFigures, goal: string, threshold: number | undefined): Row => {
     const ratio = ours.callsPerSecond / baseline.callsPerSecond;
     return {
@@ -207,7 +215,9 @@ function resourceCallRows(runtime: RuntimeName, result: RuntimeResult): Row[] {
       runtime,
       figure: "resource calls, ResourceCaller (ours)",
       value: oursText,
-      baseline: `${baseline.name}: ${perSecond(baseline)} (${baseline.calls} calls, ${baseline.connections} connection${baseline.connections === 1 ? "" : "s"})`,
+      baseline: `${baseline.name}: ${perSecond(baseline)} (${baseline.calls} calls, ${baseline.connections} connection${
+        baseline.connections === 1 ? "" : "s"
+      })`,
       ratio: `${times(ratio)} the throughput`,
       goal,
       met: threshold === undefined ? undefined : ratio >= threshold,
@@ -221,7 +231,9 @@ function resourceCallRows(runtime: RuntimeName, result: RuntimeResult): Row[] {
     {
       ...versus(keepAlive, "—", undefined),
       figure: "  its transport alone, createTransport().send() + text()",
-      value: `${perSecond(transportOnly)} (${transportOnly.calls} calls, ${transportOnly.connections} connection${transportOnly.connections === 1 ? "" : "s"})`,
+      value: `${perSecond(transportOnly)} (${transportOnly.calls} calls, ${transportOnly.connections} connection${
+        transportOnly.connections === 1 ? "" : "s"
+      })`,
       ratio: `${times(transportOnly.callsPerSecond / keepAlive.callsPerSecond)} the throughput`,
       numbers: {
         value: transportOnly.callsPerSecond,
@@ -244,7 +256,12 @@ function memoryRows(runtime: RuntimeName, memory: MemoryResult): Row[] {
     ratio: times(memory.overheadRatio),
     goal: "< 20 MB",
     met: memory.growthBytes < 20e6 && memory.servedFromCache,
-    numbers: { value: memory.growthBytes, unit: "bytes", baseline: memory.tokenCharacters, ratio: memory.overheadRatio },
+    numbers: {
+      value: memory.growthBytes,
+      unit: "bytes",
+      baseline: memory.tokenCharacters,
+      ratio: memory.overheadRatio,
+    },
   }];
 }
 
@@ -263,12 +280,18 @@ export function buildRows(results: Omit<BenchResults, "rows">): Row[] {
     met: false,
     numbers: { value: NaN, unit: "" },
   });
-  for (const [runtime, result] of runtimes) rows.push(...(isError(result) ? [failed(1, runtime, result.error)] : cacheHitRows(runtime, result)));
+  for (const [runtime, result] of runtimes) {
+    rows.push(...(isError(result) ? [failed(1, runtime, result.error)] : cacheHitRows(runtime, result)));
+  }
   const main = results.mainRuntime;
   if (results.cold) rows.push(...coldRows(main, results.cold));
   if (results.concurrency) rows.push(...concurrencyRows(main, results.concurrency));
   for (const [runtime, result] of runtimes) if (!isError(result)) rows.push(...resourceCallRows(runtime, result));
-  if (results.memory) rows.push(...(isError(results.memory) ? [failed(5, main, results.memory.error)] : memoryRows(main, results.memory)));
+  if (results.memory) {
+    rows.push(
+      ...(isError(results.memory) ? [failed(5, main, results.memory.error)] : memoryRows(main, results.memory)),
+    );
+  }
   return rows;
 }
 
@@ -296,7 +319,7 @@ export function markdown(results: BenchResults, notes: string[]): string {
     "# Benchmark results (issue 7)",
     "",
     `Measured ${results.finishedAt} by \`${results.command}\` in ${results.durationSeconds.toFixed(0)} s` +
-      (results.quick ? " — **quick run (fewer iterations): not for the record**." : "."),
+    (results.quick ? " — **quick run (fewer iterations): not for the record**." : "."),
     "",
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB.toFixed(0)} GiB, ${machine.os}. ` +
     `Runtimes: ${Object.entries(runtimes).map(([name, version]) => `${name} ${version}`).join(", ")}. ` +
@@ -308,9 +331,9 @@ export function markdown(results: BenchResults, notes: string[]): string {
     "| # | Runtime | Figure | Value | Baseline (same run) | Ratio | Goal | Met |",
     "|---|---|---|---|---|---|---|---|",
     ...results.rows.map((r) =>
-      `| ${r.item} | ${r.runtime} | ${cell(r.figure.trim())} | ${cell(r.value)} | ${cell(r.baseline)} | ${cell(r.ratio)} | ${cell(r.goal)} | ${
-        r.met === undefined ? "—" : r.met ? "met" : "**missed**"
-      } |`
+      `| ${r.item} | ${r.runtime} | ${cell(r.figure.trim())} | ${cell(r.value)} | ${cell(r.baseline)} | ${
+        cell(r.ratio)
+      } | ${cell(r.goal)} | ${r.met === undefined ? "—" : r.met ? "met" : "**missed**"} |`
     ),
     "",
     "## Reproduce",

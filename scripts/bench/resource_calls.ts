@@ -5,7 +5,13 @@
 // are counted from the emulator's record (connectionId of each request).
 import * as https from "node:https";
 import * as tls from "node:tls";
-import { type AuthenticationResult, createTransport, detectRuntime, ManagedIdentityApplication, ResourceCaller } from "../../mod.ts";
+import {
+  type AuthenticationResult,
+  createTransport,
+  detectRuntime,
+  ManagedIdentityApplication,
+  ResourceCaller,
+} from "../../mod.ts";
 import type { Emulator } from "../../emulator.ts";
 import { median, nowMs } from "./timing.ts";
 
@@ -146,7 +152,14 @@ function rootsFor(trust: Trust, emu: Emulator): string[] {
  */
 type NodeHttpsMode = "secureContext" | "agentOptions" | "newConnection";
 
-function nodeHttpsClient(name: string, token: AuthenticationResult, emu: Emulator, url: string, mode: NodeHttpsMode, trust: Trust): Client {
+function nodeHttpsClient(
+  name: string,
+  token: AuthenticationResult,
+  emu: Emulator,
+  url: string,
+  mode: NodeHttpsMode,
+  trust: Trust,
+): Client {
   const material = {
     ca: rootsFor(trust, emu),
     cert: token.bindingCertificate.chainPem,
@@ -196,9 +209,19 @@ interface DenoFetchApi {
  * certificate (its `caCerts` add to the system roots, as ours do); a new
  * client per call when naive.
  */
-function denoFetchClient(name: string, token: AuthenticationResult, emu: Emulator, url: string, keepAlive: boolean): Client {
+function denoFetchClient(
+  name: string,
+  token: AuthenticationResult,
+  emu: Emulator,
+  url: string,
+  keepAlive: boolean,
+): Client {
   const deno = (globalThis as unknown as { Deno: DenoFetchApi }).Deno;
-  const options = { caCerts: [emu.caCertificatePem], cert: token.bindingCertificate.chainPem, key: token.bindingCertificate.exportPrivateKeyPem() };
+  const options = {
+    caCerts: [emu.caCertificatePem],
+    cert: token.bindingCertificate.chainPem,
+    key: token.bindingCertificate.exportPrivateKeyPem(),
+  };
   const shared = keepAlive ? deno.createHttpClient(options) : undefined;
   const headers = { authorization: `mtls_pop ${token.accessToken}` };
   return {
@@ -220,7 +243,14 @@ function denoFetchClient(name: string, token: AuthenticationResult, emu: Emulato
 }
 
 /** Bun's own way: `fetch` with its `tls` option (one object, reused); `keepalive: false` when naive. */
-function bunFetchClient(name: string, token: AuthenticationResult, emu: Emulator, url: string, keepAlive: boolean, trust: Trust): Client {
+function bunFetchClient(
+  name: string,
+  token: AuthenticationResult,
+  emu: Emulator,
+  url: string,
+  keepAlive: boolean,
+  trust: Trust,
+): Client {
   const tls = {
     ca: rootsFor(trust, emu),
     cert: token.bindingCertificate.chainPem,
@@ -245,7 +275,13 @@ function bunFetchClient(name: string, token: AuthenticationResult, emu: Emulator
  * client), and rotating spreads that over all. The throughput reported is
  * the median over rounds, so a round hit by a stray pause does not decide it.
  */
-async function race(emu: Emulator, clients: Client[], calls: number, rounds: number, warmup: number): Promise<ClientFigures[]> {
+async function race(
+  emu: Emulator,
+  clients: Client[],
+  calls: number,
+  rounds: number,
+  warmup: number,
+): Promise<ClientFigures[]> {
   const perRound = Math.max(1, Math.round(calls / rounds));
   const stats = clients.map(() => ({ ms: 0, rates: [] as number[], connections: new Set<number>() }));
   for (let i = 0; i < warmup; i += 10) for (const client of clients) for (let j = 0; j < 10; j++) await client.call();
@@ -261,7 +297,9 @@ async function race(emu: Emulator, clients: Client[], calls: number, rounds: num
       const stat = stats[index]!;
       stat.ms += elapsed;
       stat.rates.push(perRound / (elapsed / 1000));
-      for (const record of emu.requests.slice(from)) if (record.endpoint === "resource") stat.connections.add(record.connectionId);
+      for (const record of emu.requests.slice(from)) {
+        if (record.endpoint === "resource") stat.connections.add(record.connectionId);
+      }
     }
     // The emulator records every request; dropping the record between rounds keeps it small.
     emu.requests.length = 0;
@@ -276,7 +314,10 @@ async function race(emu: Emulator, clients: Client[], calls: number, rounds: num
 }
 
 /** Measures item 4 against a running emulator on the current runtime. */
-export async function measureResourceCalls(emu: Emulator, options: ResourceCallsOptions = {}): Promise<ResourceCallsResult> {
+export async function measureResourceCalls(
+  emu: Emulator,
+  options: ResourceCallsOptions = {},
+): Promise<ResourceCallsResult> {
   const calls = options.calls ?? 2000;
   const naiveCalls = options.naiveCalls ?? calls;
   const rounds = options.rounds ?? 20;
@@ -295,17 +336,39 @@ export async function measureResourceCalls(emu: Emulator, options: ResourceCalls
   if (runtime === "deno") {
     keepAlive = denoFetchClient("fetch + Deno.createHttpClient (keep-alive)", token, emu, url, true);
     naive = denoFetchClient("fetch + a new Deno.createHttpClient per call", token, emu, url, false);
-    others.push(nodeHttpsClient("node:https + keep-alive Agent, emulator CA only", token, emu, url, "agentOptions", "emulator"));
+    others.push(
+      nodeHttpsClient("node:https + keep-alive Agent, emulator CA only", token, emu, url, "agentOptions", "emulator"),
+    );
   } else if (runtime === "bun") {
     keepAlive = bunFetchClient("fetch + tls (keep-alive), system roots + emulator CA", token, emu, url, true, "ours");
     naive = bunFetchClient("fetch + tls, keepalive: false, emulator CA only", token, emu, url, false, "emulator");
     others.push(bunFetchClient("fetch + tls (keep-alive), emulator CA only", token, emu, url, true, "emulator"));
-    others.push(nodeHttpsClient("node:https + keep-alive Agent, emulator CA only", token, emu, url, "agentOptions", "emulator"));
+    others.push(
+      nodeHttpsClient("node:https + keep-alive Agent, emulator CA only", token, emu, url, "agentOptions", "emulator"),
+    );
   } else {
-    keepAlive = nodeHttpsClient("node:https + keep-alive Agent with a secureContext (system roots + emulator CA)", token, emu, url, "secureContext", "ours");
+    keepAlive = nodeHttpsClient(
+      "node:https + keep-alive Agent with a secureContext (system roots + emulator CA)",
+      token,
+      emu,
+      url,
+      "secureContext",
+      "ours",
+    );
     naive = nodeHttpsClient("node:https, agent: false, emulator CA only", token, emu, url, "newConnection", "emulator");
-    others.push(nodeHttpsClient("node:https + keep-alive Agent, ca/cert/key options (system roots + emulator CA)", token, emu, url, "agentOptions", "ours"));
-    others.push(nodeHttpsClient("node:https + keep-alive Agent, emulator CA only", token, emu, url, "agentOptions", "emulator"));
+    others.push(
+      nodeHttpsClient(
+        "node:https + keep-alive Agent, ca/cert/key options (system roots + emulator CA)",
+        token,
+        emu,
+        url,
+        "agentOptions",
+        "ours",
+      ),
+    );
+    others.push(
+      nodeHttpsClient("node:https + keep-alive Agent, emulator CA only", token, emu, url, "agentOptions", "emulator"),
+    );
   }
   try {
     const [oursFigures, transportFigures, keepAliveFigures, ...otherFigures] = await race(

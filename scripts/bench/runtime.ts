@@ -23,7 +23,9 @@ export function runtimeVersion(runtime: RuntimeName = detectRuntime()): string {
 }
 
 /** Runs items 1 and 4 here. */
-export async function measureRuntime(options: ResourceCallsOptions & { minCpuMs?: number } = {}): Promise<RuntimeResult> {
+export async function measureRuntime(
+  options: ResourceCallsOptions & { minCpuMs?: number } = {},
+): Promise<RuntimeResult> {
   const runtime = detectRuntime();
   const emu = await startEmulator();
   try {

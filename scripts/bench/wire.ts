@@ -45,6 +45,8 @@ export function exchange(url: string, request: WireRequest): Promise<WireRespons
 /** {@link exchange}, failing unless the answer is 200; returns the body parsed as JSON. */
 export async function exchangeJson(url: string, request: WireRequest): Promise<Record<string, unknown>> {
   const res = await exchange(url, request);
-  if (res.status !== 200) throw new Error(`${request.method ?? "GET"} ${url}: HTTP ${res.status} ${res.body.slice(0, 300)}`);
+  if (res.status !== 200) {
+    throw new Error(`${request.method ?? "GET"} ${url}: HTTP ${res.status} ${res.body.slice(0, 300)}`);
+  }
   return JSON.parse(res.body) as Record<string, unknown>;
 }

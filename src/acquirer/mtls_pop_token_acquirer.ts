@@ -7,7 +7,10 @@
 
 import { hasSpaceOrControl } from "../core/text.ts";
 import { ErrorCode, MsalClientError } from "../core/errors.ts";
-import { ConfidentialClientApplication, type ConfidentialClientApplicationOptions } from "../confidential/application.ts";
+import {
+  ConfidentialClientApplication,
+  type ConfidentialClientApplicationOptions,
+} from "../confidential/application.ts";
 import { ManagedIdentityApplication, type ManagedIdentityApplicationOptions } from "../identity/application.ts";
 import { ManagedIdentityId } from "../identity/managed_identity_id.ts";
 import type { AuthenticationResult } from "../token/result.ts";
@@ -44,7 +47,10 @@ export interface AcquireOptions {
  */
 export function toScope(resourceOrScope: string): string {
   if (typeof resourceOrScope !== "string" || resourceOrScope.trim() === "" || hasSpaceOrControl(resourceOrScope)) {
-    throw new MsalClientError(ErrorCode.invalidRequest, "Give a resource or a scope without spaces, e.g. https://vault.azure.net.");
+    throw new MsalClientError(
+      ErrorCode.invalidRequest,
+      "Give a resource or a scope without spaces, e.g. https://vault.azure.net.",
+    );
   }
   if (resourceOrScope.endsWith("/.default")) return resourceOrScope;
   const resource = resourceOrScope.replace(/\/+$/, "");
@@ -80,7 +86,10 @@ export class MtlsPopTokenAcquirer {
     id: ManagedIdentityId = ManagedIdentityId.systemAssigned(),
     options: Omit<ManagedIdentityApplicationOptions, "id"> = {},
   ): MtlsPopTokenAcquirer {
-    return new MtlsPopTokenAcquirer({ kind: "managedIdentity", app: new ManagedIdentityApplication({ ...options, id }) });
+    return new MtlsPopTokenAcquirer({
+      kind: "managedIdentity",
+      app: new ManagedIdentityApplication({ ...options, id }),
+    });
   }
 
   /** An acquirer backed by a confidential client with its own certificate. */
@@ -99,7 +108,10 @@ export class MtlsPopTokenAcquirer {
     let result: AuthenticationResult;
     if (this.#source.kind === "managedIdentity") {
       if (!scope.endsWith("/.default")) {
-        throw new MsalClientError(ErrorCode.invalidRequest, "A managed identity gets tokens for a resource (or <resource>/.default), not for other scopes.");
+        throw new MsalClientError(
+          ErrorCode.invalidRequest,
+          "A managed identity gets tokens for a resource (or <resource>/.default), not for other scopes.",
+        );
       }
       result = await this.#source.app.acquireToken({ resource: scope, ...options });
     } else {
@@ -135,7 +147,10 @@ export function checkedResult(result: AuthenticationResult): AuthenticationResul
     throw new MsalClientError(ErrorCode.mtlsCertificateNotProvided, "The token result has no binding certificate.");
   }
   if (result.tokenType !== "mtls_pop") {
-    throw new MsalClientError(ErrorCode.invalidResponse, `Expected an mtls_pop token, got ${String(result.tokenType)}.`);
+    throw new MsalClientError(
+      ErrorCode.invalidResponse,
+      `Expected an mtls_pop token, got ${String(result.tokenType)}.`,
+    );
   }
   return result;
 }

@@ -114,12 +114,18 @@ export interface AcquireTokenForClientRequest {
 
 function checkScopes(scopes: unknown): string[] {
   if (!Array.isArray(scopes) || scopes.length === 0) {
-    throw new MsalClientError(ErrorCode.invalidRequest, "acquireTokenForClient needs at least one scope, e.g. https://vault.azure.net/.default.");
+    throw new MsalClientError(
+      ErrorCode.invalidRequest,
+      "acquireTokenForClient needs at least one scope, e.g. https://vault.azure.net/.default.",
+    );
   }
   const unique: string[] = [];
   for (const scope of scopes) {
     if (typeof scope !== "string" || scope === "" || hasSpaceOrControl(scope)) {
-      throw new MsalClientError(ErrorCode.invalidRequest, "Each scope must be a non-empty string without spaces or control characters.");
+      throw new MsalClientError(
+        ErrorCode.invalidRequest,
+        "Each scope must be a non-empty string without spaces or control characters.",
+      );
     }
     if (!unique.includes(scope)) unique.push(scope);
   }
@@ -162,21 +168,33 @@ export class ConfidentialClientApplication {
    * @param options client id, authority, region, certificate, endpoints
    */
   constructor(options: ConfidentialClientApplicationOptions) {
-    if (!options || typeof options.clientId !== "string" || !options.clientId.trim() || hasSpaceOrControl(options.clientId)) {
+    if (
+      !options || typeof options.clientId !== "string" || !options.clientId.trim() ||
+      hasSpaceOrControl(options.clientId)
+    ) {
       throw new MsalClientError(ErrorCode.invalidRequest, "clientId must be a non-empty string without spaces.");
     }
     if (!options.certificate) {
-      throw new MsalClientError(ErrorCode.mtlsCertificateNotProvided, "mTLS PoP needs the app's certificate: pass certificate: { certPem, keyPem } or { pfx, passphrase }.");
+      throw new MsalClientError(
+        ErrorCode.mtlsCertificateNotProvided,
+        "mTLS PoP needs the app's certificate: pass certificate: { certPem, keyPem } or { pfx, passphrase }.",
+      );
     }
     this.clientId = options.clientId;
     this.authority = parseAuthority(options.authority);
     const region = options.azureRegion;
     if (region !== undefined && region !== TRY_AUTO_DETECT_REGION && !isValidRegion(region)) {
-      throw new MsalClientError(ErrorCode.invalidRequest, "azureRegion must be ASCII letters and digits only (e.g. westus3), or \"TryAutoDetect\".");
+      throw new MsalClientError(
+        ErrorCode.invalidRequest,
+        'azureRegion must be ASCII letters and digits only (e.g. westus3), or "TryAutoDetect".',
+      );
     }
     if (options.mtlsEndpoint === undefined) {
       if (region === undefined && this.authority.type === "Aad") {
-        throw new MsalClientError(ErrorCode.mtlsPopWithoutRegion, "mTLS PoP with an Entra ID authority needs azureRegion (a region name or \"TryAutoDetect\").");
+        throw new MsalClientError(
+          ErrorCode.mtlsPopWithoutRegion,
+          'mTLS PoP with an Entra ID authority needs azureRegion (a region name or "TryAutoDetect").',
+        );
       }
       // Unsupported clouds fail now rather than at the first request.
       mtlsHost(this.authority, region === TRY_AUTO_DETECT_REGION ? undefined : region);
@@ -223,12 +241,21 @@ export class ConfidentialClientApplication {
     const key = `${certificate.x5tS256}|${[...scopes].sort().join(" ")}`;
     return await this.#tokens.acquire(
       key,
-      { forceRefresh: request.forceRefresh, signal: request.signal, correlationId: request.correlationId ?? newCorrelationId() },
+      {
+        forceRefresh: request.forceRefresh,
+        signal: request.signal,
+        correlationId: request.correlationId ?? newCorrelationId(),
+      },
       (signal, correlationId) => this.#fetchToken(certificate, scopes.join(" "), signal, correlationId),
     );
   }
 
-  async #fetchToken(certificate: BindingCertificate, scope: string, signal: AbortSignal, correlationId: string): Promise<CachedToken> {
+  async #fetchToken(
+    certificate: BindingCertificate,
+    scope: string,
+    signal: AbortSignal,
+    correlationId: string,
+  ): Promise<CachedToken> {
     const tokenEndpoint = await this.tokenEndpoint(signal);
     this.#logger.verbose`Token request for client ${pii(this.clientId)} with certificate ${certificate.thumbprint}.`;
     const response = await requestMtlsPopToken({
@@ -273,8 +300,13 @@ function checkedBaseUrl(value: string): string {
   } catch (cause) {
     throw new MsalClientError(ErrorCode.invalidRequest, "mtlsEndpoint is not a URL.", { cause });
   }
-  if (url.protocol !== "https:" || url.search || url.hash || url.username || (url.pathname !== "/" && url.pathname !== "")) {
-    throw new MsalClientError(ErrorCode.invalidRequest, "mtlsEndpoint must be an https base URL (scheme, host and port only).");
+  if (
+    url.protocol !== "https:" || url.search || url.hash || url.username || (url.pathname !== "/" && url.pathname !== "")
+  ) {
+    throw new MsalClientError(
+      ErrorCode.invalidRequest,
+      "mtlsEndpoint must be an https base URL (scheme, host and port only).",
+    );
   }
   return url.origin;
 }

@@ -29,7 +29,12 @@ export interface Authority {
 }
 
 const NON_TENANTED = new Set(["common", "organizations", "consumers"]);
-const PUBLIC_CLOUD_HOSTS = new Set(["login.microsoftonline.com", "login.microsoft.com", "login.windows.net", "sts.windows.net"]);
+const PUBLIC_CLOUD_HOSTS = new Set([
+  "login.microsoftonline.com",
+  "login.microsoft.com",
+  "login.windows.net",
+  "sts.windows.net",
+]);
 const UNSUPPORTED_MTLS_HOSTS: Record<string, string> = {
   "login.usgovcloudapi.net": "mTLS PoP is not supported in the US Government cloud at login.usgovcloudapi.net.",
   "login.chinacloudapi.cn": "mTLS PoP is not supported in the China cloud at login.chinacloudapi.cn.",
@@ -68,7 +73,10 @@ export function parseAuthority(authority: string): Authority {
     throw new MsalClientError(ErrorCode.invalidRequest, "The authority is not a URL.", { cause });
   }
   if (url.protocol !== "https:" || url.username || url.password || url.search || url.hash) {
-    throw new MsalClientError(ErrorCode.invalidRequest, "The authority must be a plain https URL, e.g. https://login.microsoftonline.com/<tenant>.");
+    throw new MsalClientError(
+      ErrorCode.invalidRequest,
+      "The authority must be a plain https URL, e.g. https://login.microsoftonline.com/<tenant>.",
+    );
   }
   const host = url.hostname.toLowerCase();
   // Segments stay percent-encoded: a tenant is letters, digits, dots and hyphens only.
@@ -88,7 +96,9 @@ export function parseAuthority(authority: string): Authority {
   if (!tenant || NON_TENANTED.has(tenant.toLowerCase())) {
     throw new MsalClientError(
       ErrorCode.missingTenantedAuthority,
-      `mTLS PoP needs a tenanted authority (https://${host}/<tenant id or domain>), not ${tenant ? `"${tenant}"` : "one without a tenant"}.`,
+      `mTLS PoP needs a tenanted authority (https://${host}/<tenant id or domain>), not ${
+        tenant ? `"${tenant}"` : "one without a tenant"
+      }.`,
     );
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(tenant)) {
@@ -96,7 +106,10 @@ export function parseAuthority(authority: string): Authority {
   }
   const rest = segments.slice(type === "Dsts" ? 2 : 1);
   if (rest.length > 1 || (rest.length === 1 && rest[0] !== "v2.0")) {
-    throw new MsalClientError(ErrorCode.invalidAuthorityType, "The authority must be https://<host>/<tenant>: this looks like another kind of authority.");
+    throw new MsalClientError(
+      ErrorCode.invalidAuthorityType,
+      "The authority must be https://<host>/<tenant>: this looks like another kind of authority.",
+    );
   }
   return { type, host, tenant };
 }
@@ -138,7 +151,10 @@ export function mtlsHost(authority: Authority, region: string | undefined): stri
   }
   if (authority.type === "Dsts") return host;
   if (region !== undefined && !isValidRegion(region)) {
-    throw new MsalClientError(ErrorCode.invalidRequest, "The Azure region must be ASCII letters and digits only, e.g. westus3.");
+    throw new MsalClientError(
+      ErrorCode.invalidRequest,
+      "The Azure region must be ASCII letters and digits only, e.g. westus3.",
+    );
   }
   const r = region?.toLowerCase();
   if (r && host.startsWith(`${r}.`)) return host;

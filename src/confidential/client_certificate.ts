@@ -76,7 +76,10 @@ export type ClientCertificateInput = PemClientCertificate | PfxClientCertificate
  * console.log(cert.thumbprint, cert.notAfter);
  * ```
  */
-export async function loadClientCertificate(input: ClientCertificateInput, now: number = Date.now()): Promise<BindingCertificate> {
+export async function loadClientCertificate(
+  input: ClientCertificateInput,
+  now: number = Date.now(),
+): Promise<BindingCertificate> {
   let certificates: CertificateInfo[];
   let keys: LoadedPrivateKey[];
   if (input && "pfx" in input) {
@@ -88,7 +91,10 @@ export async function loadClientCertificate(input: ClientCertificateInput, now: 
     certificates = await Promise.all(blocks.map((b) => parseCertificate(b.der)));
     keys = [await loadPrivateKeyPem(input.keyPem)];
   } else {
-    throw new MsalClientError(ErrorCode.mtlsCertificateNotProvided, "The certificate must be { certPem, keyPem } or { pfx, passphrase }.");
+    throw new MsalClientError(
+      ErrorCode.mtlsCertificateNotProvided,
+      "The certificate must be { certPem, keyPem } or { pfx, passphrase }.",
+    );
   }
   if (certificates.length === 0) throw new MsalClientError(ErrorCode.invalidCertificate, "No certificate was found.");
   if (keys.length === 0) throw new MsalClientError(ErrorCode.invalidKey, "No private key was found.");
@@ -104,5 +110,8 @@ export async function loadClientCertificate(input: ClientCertificateInput, now: 
     const intermediates = certificates.filter((c) => c !== leaf).map((c) => c.pem);
     return await BindingCertificate.create(leaf, key.pkcs8Pem, intermediates);
   }
-  throw new MsalClientError(ErrorCode.certificateKeyMismatch, "The private key does not belong to any of the certificates given.");
+  throw new MsalClientError(
+    ErrorCode.certificateKeyMismatch,
+    "The private key does not belong to any of the certificates given.",
+  );
 }

@@ -70,7 +70,9 @@ export function certificateDer(input: CertificateInput): Uint8Array {
   try {
     return decodeBase64(input);
   } catch (cause) {
-    throw new MsalClientError(ErrorCode.invalidCertificate, "A certificate given as text must be PEM or base64.", { cause });
+    throw new MsalClientError(ErrorCode.invalidCertificate, "A certificate given as text must be PEM or base64.", {
+      cause,
+    });
   }
 }
 
@@ -93,7 +95,9 @@ export async function parseCertificate(input: CertificateInput): Promise<Certifi
   try {
     cert = new pkijs.Certificate({ schema: asn1 });
   } catch (cause) {
-    throw new MsalClientError(ErrorCode.invalidCertificate, "Not an X.509 certificate: the structure does not match.", { cause });
+    throw new MsalClientError(ErrorCode.invalidCertificate, "Not an X.509 certificate: the structure does not match.", {
+      cause,
+    });
   }
   const [sha1, sha256] = await Promise.all([
     crypto.subtle.digest("SHA-1", toArrayBuffer(der)),

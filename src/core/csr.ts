@@ -102,7 +102,10 @@ function imdsSubject(clientId: string, tenantId: string): pkijs.RelativeDistingu
   const rdn = (type: string, value: asn1js.BaseBlock) =>
     new asn1js.Set({ value: [new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: type }), value] })] });
   const name = new asn1js.Sequence({
-    value: [rdn(DC_OID, new asn1js.IA5String({ value: tenantId })), rdn(CN_OID, new asn1js.Utf8String({ value: clientId }))],
+    value: [
+      rdn(DC_OID, new asn1js.IA5String({ value: tenantId })),
+      rdn(CN_OID, new asn1js.Utf8String({ value: clientId })),
+    ],
   });
   return new pkijs.RelativeDistinguishedNames({ schema: asn1js.fromBER(name.toBER(false)).result });
 }

@@ -28,7 +28,10 @@ export function parseDer(der: Uint8Array, errorCode: string, what: string): asn1
     throw new MsalClientError(errorCode, `Not a ${what}: the DER cannot be parsed.`, { cause });
   }
   if (parsed.offset === -1 || parsed.result.error) {
-    throw new MsalClientError(errorCode, `Not a ${what}: the DER cannot be parsed (${parsed.result.error || "invalid"}).`);
+    throw new MsalClientError(
+      errorCode,
+      `Not a ${what}: the DER cannot be parsed (${parsed.result.error || "invalid"}).`,
+    );
   }
   if (parsed.offset !== der.length) {
     throw new MsalClientError(errorCode, `Not a ${what}: ${der.length - parsed.offset} bytes follow the DER value.`);
@@ -64,7 +67,10 @@ export function nameAttributes(name: asn1js.AsnType): NameAttribute[][] {
         if (!(atv instanceof asn1js.Sequence)) return [];
         const [type, value] = atv.valueBlock.value;
         if (!(type instanceof asn1js.ObjectIdentifier)) return [];
-        return [{ oid: type.valueBlock.toString(), value: value instanceof asn1js.BaseStringBlock ? value.getValue() : "" }];
+        return [{
+          oid: type.valueBlock.toString(),
+          value: value instanceof asn1js.BaseStringBlock ? value.getValue() : "",
+        }];
       })
       : []
   );
@@ -77,7 +83,9 @@ export function nameAttributes(name: asn1js.AsnType): NameAttribute[][] {
  */
 export function formatName(name: asn1js.AsnType): string {
   return nameAttributes(name)
-    .map((rdn) => rdn.map(({ oid, value }) => `${NAME_ATTRIBUTES[oid] ?? `OID.${oid}`}=${escapeNameValue(value)}`).join(" + "))
+    .map((rdn) =>
+      rdn.map(({ oid, value }) => `${NAME_ATTRIBUTES[oid] ?? `OID.${oid}`}=${escapeNameValue(value)}`).join(" + ")
+    )
     .reverse()
     .join(", ");
 }

@@ -62,7 +62,10 @@ export function readPemBlocks(text: string): PemBlock[] {
     }
     // Encapsulated headers (RFC 1421 "Proc-Type:") mean an encrypted legacy key.
     if (/^[ \t]*[A-Za-z-]+:/m.test(body!)) {
-      throw new MsalClientError(ErrorCode.invalidPem, `PEM block ${begin} has headers (an encrypted legacy key?); use PKCS#8.`);
+      throw new MsalClientError(
+        ErrorCode.invalidPem,
+        `PEM block ${begin} has headers (an encrypted legacy key?); use PKCS#8.`,
+      );
     }
     let der: Uint8Array;
     try {

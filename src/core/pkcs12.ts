@@ -70,7 +70,10 @@ export async function readPkcs12(pfx: Uint8Array, passphrase = ""): Promise<Pkcs
   try {
     await safe.parseInternalValues({ safeContents: safe.safeContents.map(() => ({ password })) });
   } catch (cause) {
-    throw invalid("The PKCS#12 content cannot be decrypted (wrong passphrase, or a legacy RC2/3DES encryption: re-export it with AES).", cause);
+    throw invalid(
+      "The PKCS#12 content cannot be decrypted (wrong passphrase, or a legacy RC2/3DES encryption: re-export it with AES).",
+      cause,
+    );
   }
   const contents: Pkcs12Contents = { privateKeys: [], certificates: [] };
   for (const safeContents of safe.parsedValue?.safeContents ?? []) {
@@ -91,7 +94,10 @@ export async function readPkcs12(pfx: Uint8Array, passphrase = ""): Promise<Pkcs
         try {
           await (shrouded as unknown as WithParse).parseInternalValues({ password });
         } catch (cause) {
-          throw invalid("The private key in the PKCS#12 file cannot be decrypted (a legacy encryption? re-export it with AES).", cause);
+          throw invalid(
+            "The private key in the PKCS#12 file cannot be decrypted (a legacy encryption? re-export it with AES).",
+            cause,
+          );
         }
         if (!shrouded.parsedValue) throw invalid("The PKCS#12 private key bag is empty.");
         contents.privateKeys.push(new Uint8Array(shrouded.parsedValue.toSchema().toBER(false)));

@@ -51,7 +51,10 @@ function pkcs1ToPkcs8(pkcs1: Uint8Array): Uint8Array {
   parseDer(pkcs1, ErrorCode.invalidKey, "PKCS#1 RSA private key");
   const info = new pkijs.PrivateKeyInfo({
     version: 0,
-    privateKeyAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: RSA_ENCRYPTION, algorithmParams: new asn1js.Null() }),
+    privateKeyAlgorithm: new pkijs.AlgorithmIdentifier({
+      algorithmId: RSA_ENCRYPTION,
+      algorithmParams: new asn1js.Null(),
+    }),
     privateKey: new asn1js.OctetString({ valueHex: toArrayBuffer(pkcs1) }),
   });
   return new Uint8Array(info.toSchema().toBER(false));
@@ -65,7 +68,9 @@ function sec1ToPkcs8(sec1: Uint8Array): Uint8Array {
     : undefined;
   const curve = parameters instanceof asn1js.Constructed ? parameters.valueBlock.value[0] : undefined;
   if (!(curve instanceof asn1js.ObjectIdentifier)) {
-    throw invalidKey("The EC private key does not name its curve; convert it to PKCS#8 (openssl pkcs8 -topk8 -nocrypt).");
+    throw invalidKey(
+      "The EC private key does not name its curve; convert it to PKCS#8 (openssl pkcs8 -topk8 -nocrypt).",
+    );
   }
   const info = new pkijs.PrivateKeyInfo({
     version: 0,
@@ -116,7 +121,13 @@ export async function loadPkcs8(pkcs8: Uint8Array): Promise<LoadedPrivateKey> {
     if (cause instanceof MsalClientError) throw cause;
     throw invalidKey("The private key cannot be imported.", cause);
   }
-  const publicKey = await crypto.subtle.importKey("jwk", publicJwk, algorithm, true, type === "RSA" ? ["verify"] : ["verify"]);
+  const publicKey = await crypto.subtle.importKey(
+    "jwk",
+    publicJwk,
+    algorithm,
+    true,
+    type === "RSA" ? ["verify"] : ["verify"],
+  );
   const spki = new Uint8Array(await crypto.subtle.exportKey("spki", publicKey));
   return { pkcs8Pem: toPem("PRIVATE KEY", pkcs8), spki, type };
 }
@@ -144,7 +155,9 @@ export async function loadPrivateKeyPem(pem: string): Promise<LoadedPrivateKey> 
       case "EC PRIVATE KEY":
         return await loadPkcs8(sec1ToPkcs8(block.der));
       case "ENCRYPTED PRIVATE KEY":
-        throw invalidKey("The private key is encrypted: decrypt it (openssl pkcs8 -nocrypt) or give a PKCS#12 file and its passphrase.");
+        throw invalidKey(
+          "The private key is encrypted: decrypt it (openssl pkcs8 -nocrypt) or give a PKCS#12 file and its passphrase.",
+        );
     }
   }
   throw invalidKey(

@@ -61,7 +61,11 @@ export async function generateEcKey(): Promise<PemKeyPair> {
 function nameFromCommonName(cn: string): pkijs.RelativeDistinguishedNames {
   const rdn = (type: string, value: string) =>
     new asn1js.Set({
-      value: [new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: type }), new asn1js.Utf8String({ value })] })],
+      value: [
+        new asn1js.Sequence({
+          value: [new asn1js.ObjectIdentifier({ value: type }), new asn1js.Utf8String({ value })],
+        }),
+      ],
     });
   const name = new asn1js.Sequence({ value: [rdn(OID.organization, "mtls-pop emulator"), rdn(OID.commonName, cn)] });
   return new pkijs.RelativeDistinguishedNames({ schema: asn1js.fromBER(name.toBER(false)).result });
@@ -137,18 +141,23 @@ export class EmulatorCa {
     const cert = new pkijs.Certificate();
     cert.version = 2;
     cert.serialNumber = new asn1js.Integer({ valueHex: randomSerial() });
-    cert.subject = typeof options.subject === "string" ? nameFromCommonName(options.subject) : nameFromDer(options.subject);
+    cert.subject = typeof options.subject === "string"
+      ? nameFromCommonName(options.subject)
+      : nameFromDer(options.subject);
     cert.issuer = this.#certificate.subject;
     cert.notBefore.value = options.notBefore;
     cert.notAfter.value = options.notAfter;
-    cert.subjectPublicKeyInfo = new pkijs.PublicKeyInfo({ schema: parseDer(options.spki, ErrorCode.invalidKey, "SPKI") });
+    cert.subjectPublicKeyInfo = new pkijs.PublicKeyInfo({
+      schema: parseDer(options.spki, ErrorCode.invalidKey, "SPKI"),
+    });
     const extensions = [
       extension(OID.basicConstraints, true, new pkijs.BasicConstraints({ cA: false }).toSchema()),
       extension(OID.keyUsage, true, bitString([0x80], 7)), // digitalSignature
       extension(
         OID.extKeyUsage,
         false,
-        new pkijs.ExtKeyUsage({ keyPurposes: [options.usage === "clientAuth" ? OID.clientAuth : OID.serverAuth] }).toSchema(),
+        new pkijs.ExtKeyUsage({ keyPurposes: [options.usage === "clientAuth" ? OID.clientAuth : OID.serverAuth] })
+          .toSchema(),
       ),
       extension(
         OID.subjectKeyIdentifier,
@@ -168,7 +177,10 @@ export class EmulatorCa {
       const altNames = [
         ...dns.map((value) => new pkijs.GeneralName({ type: 2, value })),
         ...ip.map((value) =>
-          new pkijs.GeneralName({ type: 7, value: new asn1js.OctetString({ valueHex: ipBytes(value).buffer as ArrayBuffer }) })
+          new pkijs.GeneralName({
+            type: 7,
+            value: new asn1js.OctetString({ valueHex: ipBytes(value).buffer as ArrayBuffer }),
+          })
         ),
       ];
       extensions.push(extension(OID.subjectAltName, false, new pkijs.GeneralNames({ names: altNames }).toSchema()));

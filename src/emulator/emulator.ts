@@ -11,7 +11,7 @@ import * as jose from "jose";
 import { parseCertificate } from "../core/certificate.ts";
 import type { JsonWebKeySet } from "../resource/verify.ts";
 import { BindingKey } from "../core/keys.ts";
-import { type ConnectionInfo, startServer, type StartedServer } from "../runtime/server.ts";
+import { type ConnectionInfo, type StartedServer, startServer } from "../runtime/server.ts";
 import { EmulatorCa, generateEcKey } from "./ca.ts";
 import type { ExchangeContext, RecordedRequest } from "./exchange.ts";
 import { FaultController } from "./faults.ts";
@@ -92,7 +92,10 @@ export interface Emulator {
   /** Region the VM reports. */
   readonly region: string;
   /** The VM's identities. */
-  readonly identities: { readonly systemAssigned?: EmulatorIdentity; readonly userAssigned: readonly EmulatorIdentity[] };
+  readonly identities: {
+    readonly systemAssigned?: EmulatorIdentity;
+    readonly userAssigned: readonly EmulatorIdentity[];
+  };
   /** `iss` of the tokens the STS issues. */
   readonly tokenIssuer: string;
   /** Public keys the STS signs tokens with. */
@@ -155,7 +158,10 @@ export interface EmulatorConfidentialClient {
  */
 export const DEFAULT_EMULATOR_IDENTITIES = {
   tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
-  systemAssigned: { clientId: "4b7a2c1e-0d3f-4e5a-9b6c-7d8e9f0a1b2c", objectId: "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d" },
+  systemAssigned: {
+    clientId: "4b7a2c1e-0d3f-4e5a-9b6c-7d8e9f0a1b2c",
+    objectId: "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+  },
   userAssigned: [
     {
       clientId: "6325cd32-9911-41f3-819c-416cdf9104e7",
@@ -193,9 +199,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const region = options.region ?? "westus3";
   const cuId = options.cuId ?? { vmId: "a3b6c9d2-5e8f-4b1a-9c7d-2e5f8a1b4c7d" };
   const identities: EmulatorIdentity[] = [];
-  const system = options.systemAssigned === undefined ? DEFAULT_EMULATOR_IDENTITIES.systemAssigned : options.systemAssigned;
+  const system = options.systemAssigned === undefined
+    ? DEFAULT_EMULATOR_IDENTITIES.systemAssigned
+    : options.systemAssigned;
   if (system) identities.push({ type: "SystemAssigned", ...system });
-  for (const u of options.userAssigned ?? DEFAULT_EMULATOR_IDENTITIES.userAssigned) identities.push({ type: "UserAssigned", ...u });
+  for (const u of options.userAssigned ?? DEFAULT_EMULATOR_IDENTITIES.userAssigned) {
+    identities.push({ type: "UserAssigned", ...u });
+  }
 
   const [ca, serverKey, signingKey] = await Promise.all([
     EmulatorCa.create(now()),
@@ -254,8 +264,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const servers: StartedServer[] = [];
   type Handler = (req: IncomingMessage, res: ServerResponse, c: ConnectionInfo) => Promise<void>;
-  const guard = (handle: Handler) =>
-  (req: IncomingMessage, res: ServerResponse, c: ConnectionInfo) => {
+  const guard = (handle: Handler) => (req: IncomingMessage, res: ServerResponse, c: ConnectionInfo) => {
     handle(req, res, c).catch((error) => {
       if (res.headersSent || res.destroyed) return res.destroy();
       res.writeHead(500, { "content-type": "application/json" });
@@ -301,7 +310,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         return { token, expiresIn: 86399 };
       },
     };
-    const imds = await startServer({ port: options.ports?.imds, nextConnectionId }, guard((req, res, c) => handleImds(imdsContext, req, res, c)));
+    const imds = await startServer(
+      { port: options.ports?.imds, nextConnectionId },
+      guard((req, res, c) => handleImds(imdsContext, req, res, c)),
+    );
     servers.push(imds);
     const tlsServer = (port: number | undefined, endpoint: "token" | "resource", handler: Handler) =>
       startServer(
@@ -314,27 +326,37 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         guard(handler),
       );
     const sts = await tlsServer(options.ports?.sts, "token", (req, res, c) =>
-      handleSts({
-        ...exchange,
-        tenantId,
-        issuer,
-        identities,
-        issued,
-        registered,
-        knownResources: () => [...AZURE_RESOURCES, ...extraResources, new URL(resourceUrl).origin],
-        signToken,
-        jwks,
-        tokenLifetimeSeconds,
-        refreshInSeconds,
-      }, req, res, c));
+      handleSts(
+        {
+          ...exchange,
+          tenantId,
+          issuer,
+          identities,
+          issued,
+          registered,
+          knownResources: () => [...AZURE_RESOURCES, ...extraResources, new URL(resourceUrl).origin],
+          signToken,
+          jwks,
+          tokenLifetimeSeconds,
+          refreshInSeconds,
+        },
+        req,
+        res,
+        c,
+      ));
     servers.push(sts);
     const resource = await tlsServer(options.ports?.resource, "resource", (req, res, c) =>
-      handleResource({
-        ...exchange,
-        jwks,
-        issuer,
-        audiences: () => [new URL(resourceUrl).origin, resourceUrl],
-      }, req, res, c));
+      handleResource(
+        {
+          ...exchange,
+          jwks,
+          issuer,
+          audiences: () => [new URL(resourceUrl).origin, resourceUrl],
+        },
+        req,
+        res,
+        c,
+      ));
     servers.push(resource);
     mtlsEndpoint = `https://127.0.0.1:${sts.port}`;
     resourceUrl = `https://127.0.0.1:${resource.port}/`;
@@ -347,7 +369,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const info = await parseCertificate(certificatePem);
     registered.set(info.x5tS256, { clientId, objectId: objectId ?? crypto.randomUUID(), notAfter: info.notAfter });
   };
-  for (const client of options.confidentialClients ?? []) await register(client.clientId, client.certificatePem, client.objectId);
+  for (const client of options.confidentialClients ?? []) {
+    await register(client.clientId, client.certificatePem, client.objectId);
+  }
 
   const close = async () => {
     if (closed) return;

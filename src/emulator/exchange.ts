@@ -195,7 +195,11 @@ export async function finishExchange(
   if (fault?.omitServerHeader) {
     for (const name of Object.keys(headers)) if (name.toLowerCase() === "server") delete headers[name];
   }
-  const text = typeof answer.body === "string" ? answer.body : answer.body === undefined ? "" : JSON.stringify(answer.body);
+  const text = typeof answer.body === "string"
+    ? answer.body
+    : answer.body === undefined
+    ? ""
+    : JSON.stringify(answer.body);
   if (typeof answer.body === "object" && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
     headers["content-type"] = "application/json; charset=utf-8";
   }

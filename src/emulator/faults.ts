@@ -36,7 +36,12 @@ export type EmulatorEndpoint =
  * await app.acquireToken({ resource: "https://vault.azure.net" }); // rejects with MsalServiceError "invalid_resource"
  * ```
  */
-export type StsErrorName = "invalid_client" | "invalid_resource" | "invalid_request" | "unauthorized_client" | "invalid_scope";
+export type StsErrorName =
+  | "invalid_client"
+  | "invalid_resource"
+  | "invalid_request"
+  | "unauthorized_client"
+  | "invalid_scope";
 
 /**
  * What to do to one request instead of (or on top of) answering it normally.

@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import * as pkijs from "pkijs";
 import { decodeBase64, encodeBase64 } from "../core/base64.ts";
 import { parseCertificate } from "../core/certificate.ts";
-import { CN_OID, cuIdJson, CUID_ATTRIBUTE_OID, DC_OID } from "../core/csr.ts";
+import { CN_OID, CUID_ATTRIBUTE_OID, cuIdJson, DC_OID } from "../core/csr.ts";
 import { formatName, nameAttributes, parseDer } from "../core/der.ts";
 import type { BindingKey } from "../core/keys.ts";
 import type { ConnectionInfo } from "../runtime/server.ts";
@@ -213,14 +213,20 @@ async function checkCsr(
     signatureValid = false;
   }
   if (!signatureValid) return bad("The CSR signature does not verify.");
-  if (csr.signatureAlgorithm.algorithmId !== "1.2.840.113549.1.1.10") return bad("The CSR must be signed with RSASSA-PSS.");
+  if (csr.signatureAlgorithm.algorithmId !== "1.2.840.113549.1.1.10") {
+    return bad("The CSR must be signed with RSASSA-PSS.");
+  }
   const subjectDer = new Uint8Array(csr.subject.toSchema().toBER(false));
   const rdns = nameAttributes(csr.subject.toSchema());
   const subjectOk = rdns.length === 2 && rdns.every((rdn) => rdn.length === 1) &&
     rdns[0]![0]!.oid === DC_OID && rdns[0]![0]!.value === ctx.tenantId &&
     rdns[1]![0]!.oid === CN_OID && rdns[1]![0]!.value === identity.clientId;
   if (!subjectOk) {
-    return bad(`The CSR subject is "${formatName(csr.subject.toSchema())}", expected DC=${ctx.tenantId} then CN=${identity.clientId}.`);
+    return bad(
+      `The CSR subject is "${
+        formatName(csr.subject.toSchema())
+      }", expected DC=${ctx.tenantId} then CN=${identity.clientId}.`,
+    );
   }
   const attribute = csr.attributes?.find((a) => a.type === CUID_ATTRIBUTE_OID);
   const value = attribute?.values[0] as { valueBlock?: { value?: unknown } } | undefined;

@@ -8,7 +8,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type * as jose from "jose";
-import { verifyMtlsPopToken, MtlsPopTokenError } from "../resource/verify.ts";
+import { MtlsPopTokenError, verifyMtlsPopToken } from "../resource/verify.ts";
 import type { ConnectionInfo } from "../runtime/server.ts";
 import { type Answer, beginExchange, type ExchangeContext, finishExchange } from "./exchange.ts";
 
@@ -22,7 +22,9 @@ export interface ResourceContext extends ExchangeContext {
 function unauthorized(reason: string, description: string): Answer {
   return {
     status: 401,
-    headers: { "www-authenticate": `mtls_pop error="invalid_token", error_description="${description.replace(/"/g, "'")}"` },
+    headers: {
+      "www-authenticate": `mtls_pop error="invalid_token", error_description="${description.replace(/"/g, "'")}"`,
+    },
     body: { error: "invalid_token", reason, error_description: description },
   };
 }

@@ -35,7 +35,10 @@ export interface StsContext extends ExchangeContext {
   refreshInSeconds: number | undefined;
 }
 
-const ERROR_DEFAULTS: Record<StsErrorName | "unsupported_grant_type" | "temporarily_unavailable", { status: number; code: number }> = {
+const ERROR_DEFAULTS: Record<
+  StsErrorName | "unsupported_grant_type" | "temporarily_unavailable",
+  { status: number; code: number }
+> = {
   invalid_client: { status: 401, code: 700027 },
   invalid_resource: { status: 400, code: 500011 },
   invalid_request: { status: 400, code: 900144 },
@@ -59,7 +62,8 @@ export function entraError(
     status,
     body: {
       error,
-      error_description: `AADSTS${code}: ${description} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
+      error_description:
+        `AADSTS${code}: ${description} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
       error_codes: [code],
       timestamp,
       trace_id: traceId,
@@ -89,49 +93,90 @@ export async function handleSts(
   }
 
   await finishExchange(ctx, exchange, res, async (fault) => {
-    if (keysPath && record.method === "GET") return { status: 200, body: ctx.jwks as unknown as Record<string, unknown> };
+    if (keysPath && record.method === "GET") {
+      return { status: 200, body: ctx.jwks as unknown as Record<string, unknown> };
+    }
     if (!tokenPath) return { status: 404, body: { error: "not_found", error_description: `No STS endpoint ${path}.` } };
-    if (record.method !== "POST") return entraError("invalid_request", "The token endpoint takes POST.", correlationId, 405);
+    if (record.method !== "POST") {
+      return entraError("invalid_request", "The token endpoint takes POST.", correlationId, 405);
+    }
     if (fault?.error) return entraError(fault.error, `Emulated ${fault.error}.`, correlationId);
     const form = record.form;
-    if (!form) return entraError("invalid_request", "The body must be application/x-www-form-urlencoded.", correlationId);
-    if (tokenPath[1] !== ctx.tenantId) return entraError("invalid_request", `Tenant '${tokenPath[1]}' not found.`, correlationId);
+    if (!form) {
+      return entraError("invalid_request", "The body must be application/x-www-form-urlencoded.", correlationId);
+    }
+    if (tokenPath[1] !== ctx.tenantId) {
+      return entraError("invalid_request", `Tenant '${tokenPath[1]}' not found.`, correlationId);
+    }
     for (const field of ["grant_type", "client_id", "scope", "token_type"]) {
-      if (!form[field]) return entraError("invalid_request", `The request body must contain the parameter '${field}'.`, correlationId);
+      if (!form[field]) {
+        return entraError("invalid_request", `The request body must contain the parameter '${field}'.`, correlationId);
+      }
     }
     if (form.grant_type !== "client_credentials") {
-      return entraError("unsupported_grant_type", `Grant type '${form.grant_type}' is not supported here.`, correlationId);
+      return entraError(
+        "unsupported_grant_type",
+        `Grant type '${form.grant_type}' is not supported here.`,
+        correlationId,
+      );
     }
     if (form.token_type !== "mtls_pop") {
-      return entraError("invalid_request", `token_type must be mtls_pop at the mTLS endpoint, not '${form.token_type}'.`, correlationId);
+      return entraError(
+        "invalid_request",
+        `token_type must be mtls_pop at the mTLS endpoint, not '${form.token_type}'.`,
+        correlationId,
+      );
     }
     if (form.client_assertion || form.client_assertion_type || form.client_secret) {
-      return entraError("invalid_request", "The client is authenticated by its TLS certificate; send no other credential.", correlationId);
+      return entraError(
+        "invalid_request",
+        "The client is authenticated by its TLS certificate; send no other credential.",
+        correlationId,
+      );
     }
     const peer = record.peerCertificate;
-    if (!peer) return entraError("invalid_client", "A client certificate is required at the mTLS endpoint.", correlationId);
+    if (!peer) {
+      return entraError("invalid_client", "A client certificate is required at the mTLS endpoint.", correlationId);
+    }
 
     const now = ctx.now();
     const issued = ctx.issued.get(peer.x5tS256);
     const registered = ctx.registered.get(peer.x5tS256);
     const holder = issued
-      ? { clientId: issued.identity.clientId, objectId: issued.identity.objectId, notAfter: issued.notAfter, mi: issued.identity }
+      ? {
+        clientId: issued.identity.clientId,
+        objectId: issued.identity.objectId,
+        notAfter: issued.notAfter,
+        mi: issued.identity,
+      }
       : registered
       ? { ...registered, mi: undefined }
       : undefined;
     const clientKnown = ctx.identities.some((i) => i.clientId === form.client_id) ||
       [...ctx.registered.values()].some((r) => r.clientId === form.client_id);
     if (!clientKnown) {
-      return entraError("unauthorized_client", `Application with identifier '${form.client_id}' was not found in the directory.`, correlationId);
+      return entraError(
+        "unauthorized_client",
+        `Application with identifier '${form.client_id}' was not found in the directory.`,
+        correlationId,
+      );
     }
     if (!holder) {
-      return entraError("invalid_client", `The certificate ${peer.thumbprint} is not registered for any client.`, correlationId);
+      return entraError(
+        "invalid_client",
+        `The certificate ${peer.thumbprint} is not registered for any client.`,
+        correlationId,
+      );
     }
     if (holder.notAfter.getTime() <= now) {
       return entraError("invalid_client", `The certificate ${peer.thumbprint} has expired.`, correlationId);
     }
     if (holder.clientId !== form.client_id) {
-      return entraError("invalid_client", `The certificate ${peer.thumbprint} does not belong to client '${form.client_id}'.`, correlationId);
+      return entraError(
+        "invalid_client",
+        `The certificate ${peer.thumbprint} does not belong to client '${form.client_id}'.`,
+        correlationId,
+      );
     }
 
     const scopes = form.scope!.split(" ").filter(Boolean);
@@ -139,7 +184,11 @@ export async function handleSts(
     for (const scope of scopes) {
       if (OIDC_SCOPES.has(scope)) continue;
       if (!scope.endsWith("/.default")) {
-        return entraError("invalid_scope", `The scope '${scope}' is not valid for client credentials: use <resource>/.default.`, correlationId);
+        return entraError(
+          "invalid_scope",
+          `The scope '${scope}' is not valid for client credentials: use <resource>/.default.`,
+          correlationId,
+        );
       }
       resources.add(scope.slice(0, -"/.default".length));
     }
@@ -148,7 +197,11 @@ export async function handleSts(
     }
     const [resource] = resources as unknown as [string];
     if (!ctx.knownResources().some((r) => r.replace(/\/+$/, "") === resource.replace(/\/+$/, ""))) {
-      return entraError("invalid_resource", `The resource principal named ${resource} was not found in the tenant.`, correlationId);
+      return entraError(
+        "invalid_resource",
+        `The resource principal named ${resource} was not found in the tenant.`,
+        correlationId,
+      );
     }
     const iat = Math.floor(now / 1000);
     const token = await ctx.signToken({
@@ -182,7 +235,12 @@ export async function handleSts(
   }, {
     headers: echo,
     faultBody: (status) =>
-      entraError(status >= 500 ? "temporarily_unavailable" : "invalid_request", `Emulated HTTP ${status}.`, correlationId, status)
+      entraError(
+        status >= 500 ? "temporarily_unavailable" : "invalid_request",
+        `Emulated HTTP ${status}.`,
+        correlationId,
+        status,
+      )
         .body as Record<string, unknown>,
   });
 }

@@ -153,7 +153,8 @@ export class ManagedIdentityApplication {
   /** Normal forms of the resource strings seen (see #normalisedResource). */
   readonly #resourceMemo = new Map<string, string>();
   /** Whether a cached token is bound to the binding in use; made once, as acquireToken is the hot path. */
-  readonly #boundToCurrentBinding = (entry: CachedToken): boolean => entry.bindingCertificate === this.#binding?.certificate;
+  readonly #boundToCurrentBinding = (entry: CachedToken): boolean =>
+    entry.bindingCertificate === this.#binding?.certificate;
 
   /**
    * Creates it.
@@ -200,7 +201,11 @@ export class ManagedIdentityApplication {
     }
     return this.#tokens.acquire(
       resource,
-      { forceRefresh: request.forceRefresh, signal: request.signal, correlationId: request.correlationId ?? newCorrelationId() },
+      {
+        forceRefresh: request.forceRefresh,
+        signal: request.signal,
+        correlationId: request.correlationId ?? newCorrelationId(),
+      },
       (signal, correlationId) => this.#fetchToken(resource, signal, correlationId),
       this.#boundToCurrentBinding,
     );
@@ -229,14 +234,21 @@ export class ManagedIdentityApplication {
       return await this.#tokenWith(binding, resource, signal, correlationId);
     } catch (error) {
       if (!bindingRejected(error)) throw error;
-      this.#logger.warning`The STS refused binding ${binding.certificate.thumbprint} (${(error as MsalClientError).errorCode}); minting a new one and retrying once.`;
+      this.#logger.warning`The STS refused binding ${binding.certificate.thumbprint} (${
+        (error as MsalClientError).errorCode
+      }); minting a new one and retrying once.`;
       this.#dropBinding(binding);
       binding = await this.#currentBinding(signal, correlationId);
       return await this.#tokenWith(binding, resource, signal, correlationId);
     }
   }
 
-  async #tokenWith(binding: Binding, resource: string, signal: AbortSignal, correlationId: string): Promise<CachedToken> {
+  async #tokenWith(
+    binding: Binding,
+    resource: string,
+    signal: AbortSignal,
+    correlationId: string,
+  ): Promise<CachedToken> {
     const response = await requestMtlsPopToken({
       transport: this.#lease.transport,
       tokenEndpoint: binding.tokenEndpoint,
@@ -278,7 +290,9 @@ export class ManagedIdentityApplication {
         binding = await mintBinding(context, correlationId, signal);
       } catch (error) {
         if (!isBadIssuedCertificate(error)) throw error;
-        this.#logger.warning`IMDS issued an unusable certificate (${(error as MsalClientError).errorCode}); minting once more.`;
+        this.#logger.warning`IMDS issued an unusable certificate (${
+          (error as MsalClientError).errorCode
+        }); minting once more.`;
         binding = await mintBinding(context, correlationId, signal);
       }
       await this.#store?.save(this.#storeKey, toStoredBinding(binding)).catch((error) => {
@@ -304,7 +318,8 @@ export class ManagedIdentityApplication {
     const binding = await fromStoredBinding(stored);
     const attested = this.#attestationTokenProvider !== undefined;
     if (!binding || binding.attested !== attested || !bindingUsable(binding, this.#now())) {
-      this.#logger.info`The stored binding is unusable (damaged, expiring or of the other attestation kind); minting a new one.`;
+      this.#logger
+        .info`The stored binding is unusable (damaged, expiring or of the other attestation kind); minting a new one.`;
       return undefined;
     }
     this.#logger.info`Reusing stored binding ${binding.certificate.thumbprint}.`;

@@ -101,7 +101,12 @@ export async function mintBinding(ctx: MintContext, correlationId: string, signa
   keyPromise.catch(() => {});
   const metadata = await imds.getPlatformMetadata(id, correlationId, signal);
   const key = await keyPromise;
-  const csr = await buildImdsCsr({ key, clientId: metadata.clientId, tenantId: metadata.tenantId, cuId: metadata.cuId });
+  const csr = await buildImdsCsr({
+    key,
+    clientId: metadata.clientId,
+    tenantId: metadata.tenantId,
+    cuId: metadata.cuId,
+  });
 
   let attestationToken: string | undefined;
   if (ctx.attestationTokenProvider) {
@@ -116,10 +121,15 @@ export async function mintBinding(ctx: MintContext, correlationId: string, signa
       });
     } catch (cause) {
       if (signal.aborted) throw signal.reason;
-      throw new MsalClientError(ErrorCode.attestationFailed, "The attestation token provider failed.", { cause, correlationId });
+      throw new MsalClientError(ErrorCode.attestationFailed, "The attestation token provider failed.", {
+        cause,
+        correlationId,
+      });
     }
     if (typeof attestationToken !== "string" || attestationToken.length === 0) {
-      throw new MsalClientError(ErrorCode.attestationFailed, "The attestation token provider returned no token.", { correlationId });
+      throw new MsalClientError(ErrorCode.attestationFailed, "The attestation token provider returned no token.", {
+        correlationId,
+      });
     }
   }
 
@@ -134,7 +144,9 @@ export async function mintBinding(ctx: MintContext, correlationId: string, signa
     );
   }
   const certificate = await BindingCertificate.create(issued.certificate, key.exportPkcs8Pem());
-  logger.info`Minted binding certificate ${certificate.thumbprint} for ${pii(issued.clientId)} in ${ctx.now() - started} ms, valid until ${certificate.notAfter.toISOString()}.`;
+  logger.info`Minted binding certificate ${certificate.thumbprint} for ${pii(issued.clientId)} in ${
+    ctx.now() - started
+  } ms, valid until ${certificate.notAfter.toISOString()}.`;
   return {
     certificate,
     tokenEndpoint: `${issued.mtlsAuthenticationEndpoint}/${encodeURIComponent(issued.tenantId)}/oauth2/v2.0/token`,

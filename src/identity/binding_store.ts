@@ -126,7 +126,13 @@ export async function fromStoredBinding(stored: unknown): Promise<Binding | unde
     const key = await BindingKey.fromPkcs8(fromPem(s.privateKeyPem, "PRIVATE KEY"));
     const certificate = await BindingCertificate.create(s.certificatePem, key.exportPkcs8Pem());
     if (!samePublicKey(certificate.spki, key.spki)) return undefined;
-    return { certificate, tokenEndpoint: s.tokenEndpoint, clientId: s.clientId, tenantId: s.tenantId, attested: s.attested };
+    return {
+      certificate,
+      tokenEndpoint: s.tokenEndpoint,
+      clientId: s.clientId,
+      tenantId: s.tenantId,
+      attested: s.attested,
+    };
   } catch {
     return undefined;
   }

@@ -74,7 +74,11 @@ export class ImdsClient {
     noRetryOn404: boolean,
   ): Promise<{ response: Response; json: Record<string, unknown> | undefined; text: string }> {
     const { logger } = this.#options;
-    const headers: Record<string, string> = { metadata: "true", "x-ms-client-request-id": correlationId, accept: "application/json" };
+    const headers: Record<string, string> = {
+      metadata: "true",
+      "x-ms-client-request-id": correlationId,
+      accept: "application/json",
+    };
     if (init.body !== undefined) headers["content-type"] = "application/json";
     const response = await withRetries(
       () =>
@@ -91,7 +95,9 @@ export class ImdsClient {
         signal,
         disabled: this.#options.retryDisabled,
         onRetry: (delay, attempt) =>
-          logger.warning`IMDS ${what} failed (${"response" in attempt ? `HTTP ${attempt.response.status}` : errorCode(attempt.error)}); retrying in ${delay} ms.`,
+          logger.warning`IMDS ${what} failed (${
+            "response" in attempt ? `HTTP ${attempt.response.status}` : errorCode(attempt.error)
+          }); retrying in ${delay} ms.`,
       },
     );
     const text = await response.text();
@@ -99,10 +105,21 @@ export class ImdsClient {
   }
 
   /** `GET /metadata/identity/getplatformmetadata`. */
-  async getPlatformMetadata(id: ManagedIdentityId, correlationId: string, signal?: AbortSignal): Promise<PlatformMetadata> {
+  async getPlatformMetadata(
+    id: ManagedIdentityId,
+    correlationId: string,
+    signal?: AbortSignal,
+  ): Promise<PlatformMetadata> {
     const url = this.#url("/metadata/identity/getplatformmetadata", id);
     this.#options.logger.info`IMDS platform metadata for the ${id.description} identity ${pii(id.value)}.`;
-    const { response, json } = await this.#send("platform metadata", url, { method: "GET" }, correlationId, signal, true);
+    const { response, json } = await this.#send(
+      "platform metadata",
+      url,
+      { method: "GET" },
+      correlationId,
+      signal,
+      true,
+    );
     if (response.status === 404) {
       throw new MsalClientError(
         ErrorCode.mtlsPopTokenNotSupportedInImdsV1,
@@ -115,7 +132,9 @@ export class ImdsClient {
     if (!server || !/imds/i.test(server)) {
       throw new MsalServiceError(
         ErrorCode.managedIdentityRequestFailed,
-        `The platform metadata response has no "Server: IMDS/..." header (got ${server ? JSON.stringify(server.slice(0, 60)) : "none"}): it does not come from IMDS.`,
+        `The platform metadata response has no "Server: IMDS/..." header (got ${
+          server ? JSON.stringify(server.slice(0, 60)) : "none"
+        }): it does not come from IMDS.`,
         { status: response.status, correlationId },
       );
     }
@@ -152,8 +171,17 @@ export class ImdsClient {
     signal?: AbortSignal,
   ): Promise<IssuedCredential> {
     const url = this.#url("/metadata/identity/issuecredential", id);
-    const body = JSON.stringify(attestationToken === undefined ? { csr: csrBase64 } : { csr: csrBase64, attestation_token: attestationToken });
-    const { response, json } = await this.#send("issuecredential", url, { method: "POST", body }, correlationId, signal, false);
+    const body = JSON.stringify(
+      attestationToken === undefined ? { csr: csrBase64 } : { csr: csrBase64, attestation_token: attestationToken },
+    );
+    const { response, json } = await this.#send(
+      "issuecredential",
+      url,
+      { method: "POST", body },
+      correlationId,
+      signal,
+      false,
+    );
     if (response.status !== 200) throw imdsError("issuecredential", response, json, correlationId);
     const fields = ["client_id", "tenant_id", "certificate", "identity_type", "mtls_authentication_endpoint"] as const;
     const missing = fields.filter((f) => !nonEmpty(json?.[f]));
@@ -168,11 +196,15 @@ export class ImdsClient {
     try {
       certificate = await parseCertificate(decodeBase64(json.certificate as string));
     } catch (cause) {
-      throw new MsalServiceError(ErrorCode.managedIdentityRequestFailed, "IMDS returned a certificate that cannot be parsed.", {
-        status: 200,
-        correlationId,
-        cause,
-      });
+      throw new MsalServiceError(
+        ErrorCode.managedIdentityRequestFailed,
+        "IMDS returned a certificate that cannot be parsed.",
+        {
+          status: 200,
+          correlationId,
+          cause,
+        },
+      );
     }
     const endpoint = (json.mtls_authentication_endpoint as string).replace(/\/+$/, "");
     let endpointUrl: URL | undefined;

@@ -19,7 +19,11 @@ import { ErrorCode, MsalClientError } from "../core/errors.ts";
  * console.log(kind, id.description); // the id itself stays out of the log
  * ```
  */
-export type ManagedIdentityIdKind = "SystemAssigned" | "UserAssignedClientId" | "UserAssignedResourceId" | "UserAssignedObjectId";
+export type ManagedIdentityIdKind =
+  | "SystemAssigned"
+  | "UserAssignedClientId"
+  | "UserAssignedResourceId"
+  | "UserAssignedObjectId";
 
 /**
  * A managed identity.

@@ -85,7 +85,10 @@ export class VanillaMsiMtlsPop {
   }
 
   /** An mTLS PoP token for `resource` (from the cache when fresh). */
-  acquireToken(resource: string, options: { forceRefresh?: boolean; signal?: AbortSignal } = {}): Promise<AuthenticationResult> {
+  acquireToken(
+    resource: string,
+    options: { forceRefresh?: boolean; signal?: AbortSignal } = {},
+  ): Promise<AuthenticationResult> {
     return this.application.acquireToken({ resource, ...options });
   }
 
@@ -99,13 +102,18 @@ export class VanillaMsiMtlsPop {
     const resource = options.resource ?? target.origin;
     const call = async (forceRefresh: boolean) => {
       const token = await this.acquireToken(resource, { forceRefresh, signal: options.init?.signal });
-      const caller = new ResourceCaller(token, { transport: this.#lease.transport, tokenBoundAuth: this.#tokenBoundAuth });
+      const caller = new ResourceCaller(token, {
+        transport: this.#lease.transport,
+        tokenBoundAuth: this.#tokenBoundAuth,
+      });
       return await caller.callResource(target, options.init);
     };
     try {
       return await call(false);
     } catch (error) {
-      if (!(error instanceof MsalServiceError && error.status === 401 && error.message.includes(BINDING_FAILURE))) throw error;
+      if (!(error instanceof MsalServiceError && error.status === 401 && error.message.includes(BINDING_FAILURE))) {
+        throw error;
+      }
       return await call(true);
     }
   }

@@ -118,10 +118,16 @@ export class ResourceCaller {
       throw new MsalClientError(ErrorCode.invalidRequest, "ResourceCaller needs a token result with an accessToken.");
     }
     if (!token.bindingCertificate) {
-      throw new MsalClientError(ErrorCode.mtlsCertificateNotProvided, "ResourceCaller needs the token's binding certificate.");
+      throw new MsalClientError(
+        ErrorCode.mtlsCertificateNotProvided,
+        "ResourceCaller needs the token's binding certificate.",
+      );
     }
     if (token.tokenType !== undefined && token.tokenType !== "mtls_pop") {
-      throw new MsalClientError(ErrorCode.invalidRequest, `ResourceCaller sends mtls_pop tokens, not ${token.tokenType}.`);
+      throw new MsalClientError(
+        ErrorCode.invalidRequest,
+        `ResourceCaller sends mtls_pop tokens, not ${token.tokenType}.`,
+      );
     }
     this.#token = token;
     this.#lease = new TransportLease(options.transport, options.caCertificates);
@@ -166,7 +172,10 @@ export class ResourceCaller {
       throw new MsalClientError(ErrorCode.invalidRequest, "The resource URL is not an absolute URL.", { cause });
     }
     if (target.protocol !== "https:") {
-      throw new MsalClientError(ErrorCode.invalidRequest, `Resources are called over https only, not ${target.protocol}.`);
+      throw new MsalClientError(
+        ErrorCode.invalidRequest,
+        `Resources are called over https only, not ${target.protocol}.`,
+      );
     }
     const headers: Record<string, string> = {};
     if (init.headers !== undefined) {
@@ -199,7 +208,11 @@ export class ResourceCaller {
 }
 
 /** The error of a non-2xx resource answer: status, a short excerpt of the body, `WWW-Authenticate`. */
-export function resourceError(res: Pick<BufferedReply, "status" | "headers">, body: string, url: URL): MsalServiceError {
+export function resourceError(
+  res: Pick<BufferedReply, "status" | "headers">,
+  body: string,
+  url: URL,
+): MsalServiceError {
   const excerpt = body.replace(/\s+/g, " ").trim().slice(0, 300);
   const challenge = res.headers.get("www-authenticate");
   const retryAfter = res.headers.get("retry-after");
@@ -213,5 +226,10 @@ export function resourceError(res: Pick<BufferedReply, "status" | "headers">, bo
 }
 
 async function toReply(res: Response): Promise<BufferedReply> {
-  return { status: res.status, statusText: res.statusText, headers: res.headers, body: new Uint8Array(await res.arrayBuffer()) };
+  return {
+    status: res.status,
+    statusText: res.statusText,
+    headers: res.headers,
+    body: new Uint8Array(await res.arrayBuffer()),
+  };
 }

@@ -7,7 +7,12 @@
  */
 
 import * as jose from "jose";
-import { certificateDer, type CertificateInfo, type CertificateInput, certificateX5tS256 } from "../core/certificate.ts";
+import {
+  certificateDer,
+  type CertificateInfo,
+  type CertificateInput,
+  certificateX5tS256,
+} from "../core/certificate.ts";
 import { ErrorCode, MsalClientError } from "../core/errors.ts";
 
 /**
@@ -207,7 +212,9 @@ function mapJoseError(error: unknown): MtlsPopTokenError {
     case "ERR_JWT_EXPIRED":
       return new MtlsPopTokenError("expired", `The token has expired: ${message}`, error);
     case "ERR_JWT_CLAIM_VALIDATION_FAILED":
-      if (e.claim === "aud") return new MtlsPopTokenError("audience", `The token is for another audience: ${message}`, error);
+      if (e.claim === "aud") {
+        return new MtlsPopTokenError("audience", `The token is for another audience: ${message}`, error);
+      }
       if (e.claim === "iss") return new MtlsPopTokenError("issuer", `The token has another issuer: ${message}`, error);
       if (e.claim === "nbf" || e.claim === "iat") {
         return new MtlsPopTokenError("not_yet_valid", `The token is not valid yet: ${message}`, error);
@@ -249,7 +256,10 @@ function mapJoseError(error: unknown): MtlsPopTokenError {
 export async function verifyMtlsPopToken(options: VerifyMtlsPopTokenOptions): Promise<VerifiedMtlsPopToken> {
   const { token, peerCertificate } = options;
   if (peerCertificate === undefined || peerCertificate === null) {
-    throw new MtlsPopTokenError("no_peer_certificate", "The client presented no TLS certificate; an mTLS PoP token needs one.");
+    throw new MtlsPopTokenError(
+      "no_peer_certificate",
+      "The client presented no TLS certificate; an mTLS PoP token needs one.",
+    );
   }
   let der: Uint8Array;
   try {
@@ -267,7 +277,11 @@ export async function verifyMtlsPopToken(options: VerifyMtlsPopTokenOptions): Pr
   try {
     const verifyOptions: jose.JWTVerifyOptions = {
       audience: typeof options.audience === "string" ? options.audience : [...options.audience],
-      issuer: options.issuer === undefined ? undefined : typeof options.issuer === "string" ? options.issuer : [...options.issuer],
+      issuer: options.issuer === undefined
+        ? undefined
+        : typeof options.issuer === "string"
+        ? options.issuer
+        : [...options.issuer],
       clockTolerance: options.clockToleranceSeconds ?? 60,
       currentDate: options.currentDate,
       algorithms: [...(options.algorithms ?? ["RS256"])],
@@ -282,7 +296,10 @@ export async function verifyMtlsPopToken(options: VerifyMtlsPopTokenOptions): Pr
   const cnf = verified.payload.cnf as { "x5t#S256"?: unknown } | undefined;
   const bound = cnf?.["x5t#S256"];
   if (typeof bound !== "string" || bound.length === 0) {
-    throw new MtlsPopTokenError("missing_cnf", "The token has no cnf.x5t#S256 claim: it is not bound to a certificate.");
+    throw new MtlsPopTokenError(
+      "missing_cnf",
+      "The token has no cnf.x5t#S256 claim: it is not bound to a certificate.",
+    );
   }
   const presented = await certificateX5tS256(der);
   if (!constantTimeEqual(bound, presented)) {

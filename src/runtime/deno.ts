@@ -26,12 +26,16 @@ export interface DenoHttpClient {
   close(): void;
 }
 interface DenoApi {
-  createHttpClient(options: { caCerts?: string[]; cert?: string; key?: string; poolIdleTimeout?: number }): DenoHttpClient;
+  createHttpClient(
+    options: { caCerts?: string[]; cert?: string; key?: string; poolIdleTimeout?: number },
+  ): DenoHttpClient;
 }
 
 function deno(): DenoApi {
   const api = (globalThis as { Deno?: DenoApi }).Deno;
-  if (!api?.createHttpClient) throw new MsalClientError(ErrorCode.invalidRequest, "DenoTransport needs the Deno runtime.");
+  if (!api?.createHttpClient) {
+    throw new MsalClientError(ErrorCode.invalidRequest, "DenoTransport needs the Deno runtime.");
+  }
   return api;
 }
 

@@ -26,7 +26,8 @@ export function readEnv(name: string): string | undefined {
 
 /** Runtime and OS for the `x-client-OS` header, e.g. `linux; node 20.20.2`. */
 export function platformDescription(): string {
-  const proc = (globalThis as { process?: { platform?: string; versions?: Record<string, string | undefined> } }).process;
+  const proc =
+    (globalThis as { process?: { platform?: string; versions?: Record<string, string | undefined> } }).process;
   const runtime = detectRuntime();
   const os = proc?.platform ?? (globalThis as { Deno?: DenoEnv }).Deno?.build.os ?? "unknown";
   const version = runtime === "deno"

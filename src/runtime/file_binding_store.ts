@@ -189,7 +189,9 @@ export class FileBindingStore implements BindingStore {
     try {
       await fs.unlink(path);
     } catch (error) {
-      if (errorCodeOf(error) !== "ENOENT") throw storeFailure(`Could not remove the binding file in ${this.directory}`, error);
+      if (errorCodeOf(error) !== "ENOENT") {
+        throw storeFailure(`Could not remove the binding file in ${this.directory}`, error);
+      }
     }
   }
 
@@ -226,7 +228,9 @@ export class FileBindingStore implements BindingStore {
     if ((stat.mode & 0o022) !== 0) {
       throw new MsalClientError(
         ErrorCode.bindingStoreUnsafe,
-        `The binding store directory ${this.directory} is writable by ${(stat.mode & 0o002) ? "everyone" : "its group"} ` +
+        `The binding store directory ${this.directory} is writable by ${
+          (stat.mode & 0o002) ? "everyone" : "its group"
+        } ` +
           `(mode ${(stat.mode & 0o777).toString(8)}); run chmod 700 on it or choose another directory.`,
       );
     }
@@ -331,5 +335,8 @@ function storeFailure(what: string, cause: unknown): MsalClientError {
 }
 
 function notADirectory(path: string): MsalClientError {
-  return new MsalClientError(ErrorCode.bindingStoreUnsafe, `The binding store path ${path} exists and is not a directory.`);
+  return new MsalClientError(
+    ErrorCode.bindingStoreUnsafe,
+    `The binding store path ${path} exists and is not a directory.`,
+  );
 }

@@ -129,7 +129,9 @@ export async function startServer(options: ServerOptions, handler: RequestHandle
     close() {
       closing ??= new Promise<void>((resolve) => {
         listener.close(() => resolve());
-        for (const s of [listener, httpServer] as Array<{ closeAllConnections?: () => void }>) s.closeAllConnections?.();
+        for (const s of [listener, httpServer] as Array<{ closeAllConnections?: () => void }>) {
+          s.closeAllConnections?.();
+        }
         for (const socket of sockets) socket.destroy();
         sockets.clear();
       });

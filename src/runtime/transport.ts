@@ -307,14 +307,20 @@ export class RequestDeadline {
 export function requestFailure(error: unknown, deadline: RequestDeadline, url: URL, tlsHint = false): unknown {
   if (deadline.abortedByCaller) return deadline.reason;
   if (deadline.timedOut) {
-    return new MsalClientError(ErrorCode.requestTimeout, `${url.origin} did not answer within ${deadline.timeoutMs} ms.`, {
-      cause: error,
-    });
+    return new MsalClientError(
+      ErrorCode.requestTimeout,
+      `${url.origin} did not answer within ${deadline.timeoutMs} ms.`,
+      {
+        cause: error,
+      },
+    );
   }
   if (error instanceof MsalClientError) return error;
   const detail = describeError(error);
   if (tlsHint || looksLikeTlsFailure(detail)) {
-    return new MsalClientError(ErrorCode.tlsHandshakeFailed, `TLS handshake with ${url.host} failed: ${detail}`, { cause: error });
+    return new MsalClientError(ErrorCode.tlsHandshakeFailed, `TLS handshake with ${url.host} failed: ${detail}`, {
+      cause: error,
+    });
   }
   return new MsalClientError(ErrorCode.networkError, `Request to ${url.host} failed: ${detail}`, { cause: error });
 }
@@ -376,11 +382,17 @@ export async function readCapped(
 
 /** The `response_too_large` error. */
 export function tooLarge(url: URL, limit: number): MsalClientError {
-  return new MsalClientError(ErrorCode.responseTooLarge, `The response from ${url.host} is larger than ${limit} bytes.`);
+  return new MsalClientError(
+    ErrorCode.responseTooLarge,
+    `The response from ${url.host} is larger than ${limit} bytes.`,
+  );
 }
 
 /** Joins byte chunks. */
-export function concat(chunks: readonly Uint8Array[], total = chunks.reduce((n, c) => n + c.byteLength, 0)): Uint8Array {
+export function concat(
+  chunks: readonly Uint8Array[],
+  total = chunks.reduce((n, c) => n + c.byteLength, 0),
+): Uint8Array {
   const out = new Uint8Array(total);
   let offset = 0;
   for (const c of chunks) {

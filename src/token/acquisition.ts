@@ -67,11 +67,20 @@ export class TokenAcquisition {
   }
 
   async #fetchResult(key: string, request: AcquireRequest, fetch: FetchToken): Promise<AuthenticationResult> {
-    const entry = await this.#flights.run(key, (signal) => this.#fetchAndStore(key, fetch, signal, request.correlationId), request.signal);
+    const entry = await this.#flights.run(
+      key,
+      (signal) => this.#fetchAndStore(key, fetch, signal, request.correlationId),
+      request.signal,
+    );
     return result(entry, "IdentityProvider", request.correlationId);
   }
 
-  async #fetchAndStore(key: string, fetch: FetchToken, signal: AbortSignal, correlationId: string): Promise<CachedToken> {
+  async #fetchAndStore(
+    key: string,
+    fetch: FetchToken,
+    signal: AbortSignal,
+    correlationId: string,
+  ): Promise<CachedToken> {
     const entry = await fetch(signal, correlationId);
     this.cache.set(key, entry);
     return entry;
@@ -83,7 +92,9 @@ export class TokenAcquisition {
     this.#flights.run(key, (signal) => this.#fetchAndStore(key, fetch, signal, correlationId)).then(() => {
       this.#logger.info`Background refresh done (correlation id ${correlationId}).`;
     }, (error) => {
-      this.#logger.warning`Background refresh failed; the cached token is served until it expires: ${errorCode(error)}.`;
+      this.#logger.warning`Background refresh failed; the cached token is served until it expires: ${
+        errorCode(error)
+      }.`;
     });
   }
 }
@@ -92,7 +103,11 @@ function alwaysUsable(): boolean {
   return true;
 }
 
-function result(entry: CachedToken, tokenSource: "Cache" | "IdentityProvider", correlationId: string): AuthenticationResult {
+function result(
+  entry: CachedToken,
+  tokenSource: "Cache" | "IdentityProvider",
+  correlationId: string,
+): AuthenticationResult {
   return new AuthenticationResult({
     accessToken: entry.accessToken,
     expiresOn: new Date(entry.expiresOnMs),

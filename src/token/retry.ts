@@ -118,7 +118,12 @@ export function estsRetryPolicy(options: { retryTlsFailures?: boolean } = {}): R
 export async function withRetries(
   send: () => Promise<Response>,
   decide: RetryDecision,
-  options: { sleep: Sleep; signal?: AbortSignal; disabled?: boolean; onRetry?: (delayMs: number, attempt: Attempt) => void },
+  options: {
+    sleep: Sleep;
+    signal?: AbortSignal;
+    disabled?: boolean;
+    onRetry?: (delayMs: number, attempt: Attempt) => void;
+  },
 ): Promise<Response> {
   for (let retries = 0;; retries++) {
     let attempt: Attempt;

@@ -69,7 +69,9 @@ export async function requestMtlsPopToken(request: StsTokenRequest): Promise<Sts
   const { logger, correlationId } = request;
   const url = new URL(request.tokenEndpoint);
   if (url.protocol !== "https:") {
-    throw new MsalServiceError(ErrorCode.invalidResponse, `The token endpoint must be https, not ${url.protocol}.`, { correlationId });
+    throw new MsalServiceError(ErrorCode.invalidResponse, `The token endpoint must be https, not ${url.protocol}.`, {
+      correlationId,
+    });
   }
   const body = new URLSearchParams({
     grant_type: "client_credentials",
@@ -77,7 +79,9 @@ export async function requestMtlsPopToken(request: StsTokenRequest): Promise<Sts
     scope: request.scope,
     token_type: "mtls_pop",
   }).toString();
-  logger.info`Requesting an mtls_pop token from ${url.host} for client ${pii(request.clientId)} (correlation id ${correlationId}).`;
+  logger.info`Requesting an mtls_pop token from ${url.host} for client ${
+    pii(request.clientId)
+  } (correlation id ${correlationId}).`;
   const response = await withRetries(
     () =>
       request.transport.send(url, {
@@ -94,7 +98,9 @@ export async function requestMtlsPopToken(request: StsTokenRequest): Promise<Sts
       signal: request.signal,
       disabled: request.retryDisabled,
       onRetry: (delay, attempt) =>
-        logger.warning`STS attempt failed (${"response" in attempt ? `HTTP ${attempt.response.status}` : "no response"}); retrying in ${delay} ms.`,
+        logger.warning`STS attempt failed (${
+          "response" in attempt ? `HTTP ${attempt.response.status}` : "no response"
+        }); retrying in ${delay} ms.`,
     },
   );
   const json = parseJsonObject(await response.text());
@@ -104,28 +110,45 @@ export async function requestMtlsPopToken(request: StsTokenRequest): Promise<Sts
   if (response.status !== 200) {
     const error = typeof json?.error === "string" && json.error ? json.error : ErrorCode.invalidResponse;
     const description = typeof json?.error_description === "string" ? json.error_description : undefined;
-    const codes = Array.isArray(json?.error_codes) ? json.error_codes.filter((c): c is number => typeof c === "number") : [];
+    const codes = Array.isArray(json?.error_codes)
+      ? json.error_codes.filter((c): c is number => typeof c === "number")
+      : [];
     logger.warning`The STS answered HTTP ${response.status} ${error} (correlation id ${serverCorrelation}).`;
     throw new MsalServiceError(
       error,
-      `The STS answered HTTP ${response.status}: ${error}` + (description ? `: ${description}` : json ? "" : " (the body is not JSON)"),
-      { status: response.status, errorCodes: codes, errorDescription: description, correlationId: serverCorrelation, retryAfterMs: retryAfter },
+      `The STS answered HTTP ${response.status}: ${error}` +
+        (description ? `: ${description}` : json ? "" : " (the body is not JSON)"),
+      {
+        status: response.status,
+        errorCodes: codes,
+        errorDescription: description,
+        correlationId: serverCorrelation,
+        retryAfterMs: retryAfter,
+      },
     );
   }
   const accessToken = json?.access_token;
   const expiresIn = seconds(json?.expires_in);
   const tokenType = json?.token_type;
   if (!json || typeof accessToken !== "string" || !accessToken || expiresIn === undefined) {
-    throw new MsalServiceError(ErrorCode.invalidResponse, "The STS answered 200 without a valid access_token and expires_in.", {
-      status: 200,
-      correlationId: serverCorrelation,
-    });
+    throw new MsalServiceError(
+      ErrorCode.invalidResponse,
+      "The STS answered 200 without a valid access_token and expires_in.",
+      {
+        status: 200,
+        correlationId: serverCorrelation,
+      },
+    );
   }
   if (typeof tokenType !== "string" || tokenType.toLowerCase() !== "mtls_pop") {
-    throw new MsalServiceError(ErrorCode.invalidResponse, `The STS answered token_type ${String(tokenType)}, not mtls_pop.`, {
-      status: 200,
-      correlationId: serverCorrelation,
-    });
+    throw new MsalServiceError(
+      ErrorCode.invalidResponse,
+      `The STS answered token_type ${String(tokenType)}, not mtls_pop.`,
+      {
+        status: 200,
+        correlationId: serverCorrelation,
+      },
+    );
   }
   return { accessToken, expiresInSeconds: expiresIn, refreshInSeconds: seconds(json.refresh_in) };
 }

@@ -21,20 +21,31 @@ const metadataHeaders = { metadata: "true" };
 
 export async function mintBinding(emu: Emulator, transport: MtlsTransport, idQuery = ""): Promise<ManualBinding> {
   const suffix = idQuery ? `&${idQuery}` : "";
-  const meta = await transport.send(`${emu.imdsEndpoint}/metadata/identity/getplatformmetadata?cred-api-version=2.0${suffix}`, {
-    headers: metadataHeaders,
-  });
+  const meta = await transport.send(
+    `${emu.imdsEndpoint}/metadata/identity/getplatformmetadata?cred-api-version=2.0${suffix}`,
+    {
+      headers: metadataHeaders,
+    },
+  );
   if (meta.status !== 200) throw new Error(`metadata ${meta.status}: ${await meta.text()}`);
   const m = await meta.json() as { clientId: string; tenantId: string; cuId: { vmId?: string; vmssId?: string } };
   const key = await BindingKey.generate();
   const csr = await buildImdsCsr({ key, clientId: m.clientId, tenantId: m.tenantId, cuId: m.cuId });
-  const issued = await transport.send(`${emu.imdsEndpoint}/metadata/identity/issuecredential?cred-api-version=2.0${suffix}`, {
-    method: "POST",
-    headers: { ...metadataHeaders, "content-type": "application/json" },
-    body: JSON.stringify({ csr: csr.base64 }),
-  });
+  const issued = await transport.send(
+    `${emu.imdsEndpoint}/metadata/identity/issuecredential?cred-api-version=2.0${suffix}`,
+    {
+      method: "POST",
+      headers: { ...metadataHeaders, "content-type": "application/json" },
+      body: JSON.stringify({ csr: csr.base64 }),
+    },
+  );
   if (issued.status !== 200) throw new Error(`issuecredential ${issued.status}: ${await issued.text()}`);
-  const body = await issued.json() as { certificate: string; client_id: string; tenant_id: string; mtls_authentication_endpoint: string };
+  const body = await issued.json() as {
+    certificate: string;
+    client_id: string;
+    tenant_id: string;
+    mtls_authentication_endpoint: string;
+  };
   const info = await parseCertificate(decodeBase64(body.certificate));
   const binding = await BindingCertificate.create(info, key.exportPkcs8Pem());
   return {

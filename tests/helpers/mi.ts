@@ -74,7 +74,10 @@ export function capturingLogger(level: LogLevel = "verbose", piiLoggingEnabled =
 }
 
 /** An application that talks to the emulator, with a fake sleep unless one is given. */
-export function emulatorApp(emu: Emulator, options: ManagedIdentityApplicationOptions = {}): ManagedIdentityApplication {
+export function emulatorApp(
+  emu: Emulator,
+  options: ManagedIdentityApplicationOptions = {},
+): ManagedIdentityApplication {
   return new ManagedIdentityApplication({
     imdsEndpoint: emu.imdsEndpoint,
     caCertificates: emu.caCertificatePem,

@@ -38,11 +38,26 @@ export function opensslSelfSigned(
 ): OpensslCertificate {
   const certPath = join(dir, `${name}.pem`);
   const keyPath = join(dir, `${name}.key`);
-  const newkey = options.keyType === "ec" ? ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] : ["-newkey", "rsa:2048"];
+  const newkey = options.keyType === "ec"
+    ? ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
+    : ["-newkey", "rsa:2048"];
   const r = openssl([
-    "req", "-x509", ...newkey, "-nodes", "-keyout", keyPath, "-out", certPath,
-    "-days", String(options.days ?? 2), "-subj", options.subject ?? `/CN=${name}`,
-    "-addext", "extendedKeyUsage=clientAuth", "-addext", "keyUsage=digitalSignature",
+    "req",
+    "-x509",
+    ...newkey,
+    "-nodes",
+    "-keyout",
+    keyPath,
+    "-out",
+    certPath,
+    "-days",
+    String(options.days ?? 2),
+    "-subj",
+    options.subject ?? `/CN=${name}`,
+    "-addext",
+    "extendedKeyUsage=clientAuth",
+    "-addext",
+    "keyUsage=digitalSignature",
   ]);
   if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
   return { certPem: readFileSync(certPath, "utf8"), keyPem: readFileSync(keyPath, "utf8"), certPath, keyPath };

@@ -152,7 +152,9 @@ function withoutScheme(input: string): string {
 
 /** A NumericDate claim as a Date, if it is a number a Date can hold (±8.64e15 ms). */
 function numericDate(value: unknown): Date | undefined {
-  return typeof value === "number" && Number.isFinite(value) && Math.abs(value) <= 8.64e12 ? new Date(value * 1000) : undefined;
+  return typeof value === "number" && Number.isFinite(value) && Math.abs(value) <= 8.64e12
+    ? new Date(value * 1000)
+    : undefined;
 }
 
 /** `aud` for people: a string, a list joined by commas, or JSON for anything else a token might carry. */
