@@ -215,3 +215,30 @@ describe("transport limits", () => {
     await assert.rejects(transport.send(`https://127.0.0.1:${port}/`), { errorCode: "network_error" });
   });
 });
+
+describe("resending on a dead pooled connection", () => {
+  const f = useEmulator();
+
+  it("a POST to a resource is not sent twice when its kept-alive connection is reset; a GET may be", async () => {
+    const a = await mintToken(f.emu, f.transport);
+    await using caller = new ResourceCaller(bound(a), { caCertificates: f.emu.caCertificatePem });
+    await caller.callResource(f.emu.resourceUrl); // a pooled connection now exists
+    f.emu.requests.length = 0;
+    f.emu.faults.add("resource", { reset: true });
+    const post = await caller.callResource(`${f.emu.resourceUrl}orders`, { method: "POST", body: "{}" }).catch((e) =>
+      e
+    );
+    const posts = f.emu.requests.filter((r) => r.method === "POST");
+    if (post instanceof Error) {
+      assert.ok(
+        ["network_error", "tls_handshake_failed"].includes((post as { errorCode?: string }).errorCode ?? ""),
+        String(post),
+      );
+    }
+    // The library never replays a POST itself; a runtime's own fetch may (Bun does for some resets), which is visible here.
+    if (f.transport.runtime === "node") {
+      assert.ok(post instanceof Error, "Node: the POST fails rather than being replayed");
+      assert.equal(posts.length, 1);
+    }
+  });
+});

@@ -88,6 +88,8 @@ export class ImdsClient {
           signal,
           timeoutMs: this.#options.timeoutMs,
           maxResponseBytes: MAX_IMDS_RESPONSE_BYTES,
+          // Asking IMDS again is harmless: a repeated issuecredential just issues another certificate.
+          idempotent: true,
         }),
       imdsRetryPolicy({ noRetryOn404 }),
       {

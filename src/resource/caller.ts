@@ -87,6 +87,7 @@ export interface ResourceRequestInit {
   timeoutMs?: number;
 }
 
+const UTF8 = new TextDecoder();
 const DEFAULT_RESOURCE_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
@@ -157,7 +158,7 @@ export class ResourceCaller {
     const reply: BufferedReply = transport.exchange
       ? await transport.exchange(target, request)
       : await toReply(await transport.send(target, request));
-    const text = new TextDecoder().decode(reply.body);
+    const text = UTF8.decode(reply.body);
     if (reply.status < 200 || reply.status > 299) throw resourceError(reply, text, target);
     return text;
   }

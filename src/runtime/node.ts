@@ -16,6 +16,7 @@ import {
   checkedUrl,
   closedTransport,
   concat,
+  isIdempotent,
   type MtlsRequest,
   type MtlsTransport,
   type MtlsTransportOptions,
@@ -91,7 +92,7 @@ export class NodeTransport implements MtlsTransport {
     if (this.#closed) throw closedTransport("NodeTransport");
     const target = checkedUrl(url);
     try {
-      return await this.#attempt(target, request, true);
+      return await this.#attempt(target, request, isIdempotent(request));
     } catch (e) {
       if (e instanceof StaleSocket) return await this.#attempt(target, request, false);
       throw e;

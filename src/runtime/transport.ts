@@ -57,6 +57,19 @@ export interface MtlsRequest {
   timeoutMs?: number;
   /** Largest body accepted, in bytes; `response_too_large` beyond it. */
   maxResponseBytes?: number;
+  /**
+   * Whether the request may be sent again when a pooled keep-alive connection
+   * turns out to be dead. By default only for GET, HEAD, OPTIONS, PUT and
+   * DELETE; the token flows mark their POSTs as safe to repeat.
+   */
+  idempotent?: boolean;
+}
+
+const IDEMPOTENT_METHODS = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
+
+/** Whether a request may be resent on a new connection (see {@link MtlsRequest.idempotent}). */
+export function isIdempotent(request: MtlsRequest): boolean {
+  return request.idempotent ?? IDEMPOTENT_METHODS.has((request.method ?? "GET").toUpperCase());
 }
 
 /**

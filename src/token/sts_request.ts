@@ -91,6 +91,8 @@ export async function requestMtlsPopToken(request: StsTokenRequest): Promise<Sts
         clientCertificate: request.certificate,
         signal: request.signal,
         timeoutMs: request.timeoutMs,
+        // A token request may be repeated: the STS just issues another token.
+        idempotent: true,
       }),
     estsRetryPolicy({ retryTlsFailures: request.retryTlsFailures }),
     {
